@@ -1,0 +1,215 @@
+/**
+ * The one HTTP path to a service: base URL, auth, a budget slot for every attempt, 429 pauses,
+ * bounded retries with backoff and jitter. Clients build on `request`; nothing else sends.
+ * The request and the body read are retried as one effect: a connection can drop after the headers.
+ */
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { Duration, Effect, Option, Random, Redacted } from "effect"
+import { ResponseInvalid, ServiceError } from "../errors.ts"
+import type { RateBudget } from "./rate-budget.ts"
+
+export interface ApiClientConfig {
+  readonly service: string
+  readonly baseUrl: string
+  readonly credential: Redacted.Redacted<string>
+  /** How the service wants the credential: Kinopio the raw key, Infinity `Bearer <token>`. */
+  readonly authorize: (request: HttpClientRequest.HttpClientRequest, credential: string) => HttpClientRequest.HttpClientRequest
+  readonly budget: RateBudget
+  /** How long a 429 locks the credential out (Kinopio: 30 s); Retry-After wins when larger. */
+  readonly cooldown: Duration.DurationInput
+  readonly retry?: Partial<RetryPolicy>
+}
+
+export interface RetryPolicy {
+  /** Retries after a 5xx, a timeout, a dropped connection or a cut-off body. */
+  readonly times: number
+  /** First backoff; doubles each retry, with full jitter. */
+  readonly base: Duration.DurationInput
+  readonly cap: Duration.DurationInput
+  /** Retries after a 429 (each waits out the cooldown first). */
+  readonly rateLimitedTimes: number
+  /** One attempt, headers and body, may take this long. */
+  readonly timeout: Duration.DurationInput
+}
+
+export const defaultRetryPolicy: RetryPolicy = {
+  times: 5,
+  base: "1 second",
+  cap: "30 seconds",
+  rateLimitedTimes: 8,
+  timeout: "60 seconds"
+}
+
+export interface ApiRequest {
+  readonly method: "GET" | "POST" | "PATCH" | "DELETE"
+  /** The route as the docs name it, for messages: `GET /space/:spaceId`. */
+  readonly route: string
+  /** The path actually requested, with its parameters. */
+  readonly path: string
+  readonly query?: Readonly<Record<string, string>>
+  readonly body?: unknown
+  /**
+   * Whether sending it twice is harmless. A write is retried after an unclear failure only
+   * when it is (e.g. a create with a client-chosen id, which the service refuses the second time).
+   */
+  readonly idempotent?: boolean
+}
+
+export interface ApiClient {
+  readonly service: string
+  readonly baseUrl: string
+  readonly budget: RateBudget
+  /** Sends one request under the budget and returns its parsed JSON body. */
+  readonly request: (request: ApiRequest) => Effect.Effect<unknown, ServiceError | ResponseInvalid>
+}
+
+type Attempt =
+  | { readonly _tag: "Done"; readonly body: unknown }
+  | { readonly _tag: "RateLimited"; readonly retryAfter: Option.Option<Duration.Duration> }
+  | { readonly _tag: "Transient"; readonly status?: number; readonly detail: string }
+  | { readonly _tag: "Final"; readonly error: ServiceError | ResponseInvalid }
+
+export const makeApiClient = (config: ApiClientConfig): Effect.Effect<ApiClient, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const http = yield* HttpClient.HttpClient
+    const policy = { ...defaultRetryPolicy, ...config.retry }
+    const { budget, service } = config
+    const secret = Redacted.value(config.credential)
+    const base = config.baseUrl.replace(/\/+$/, "")
+
+    const attempt = (req: ApiRequest): Effect.Effect<Attempt> => {
+      let built = HttpClientRequest.make(req.method)(base + req.path).pipe(
+        HttpClientRequest.acceptJson,
+        (r) => config.authorize(r, secret)
+      )
+      if (req.query !== undefined) built = HttpClientRequest.setUrlParams(built, req.query)
+      if (req.body !== undefined) built = HttpClientRequest.bodyUnsafeJson(built, req.body)
+      return budget.take.pipe(
+        Effect.zipRight(http.execute(built)),
+        Effect.flatMap((res) =>
+          Effect.map(res.text, (text): Attempt => classify(res.status, res.headers["retry-after"], text, req))
+        ),
+        Effect.timeoutFail({ duration: policy.timeout, onTimeout: () => "timed out" as const }),
+        Effect.catchAll((e) =>
+          Effect.succeed<Attempt>({
+            _tag: "Transient",
+            detail: e === "timed out" ? "timed out" : e._tag === "RequestError" ? "could not connect" : "connection dropped"
+          })
+        ),
+        Effect.scoped
+      )
+    }
+
+    const classify = (status: number, retryAfterHeader: string | undefined, text: string, req: ApiRequest): Attempt => {
+      if (status >= 200 && status < 300) {
+        if (text.trim() === "") return { _tag: "Done", body: null }
+        try {
+          return { _tag: "Done", body: JSON.parse(text) }
+        } catch {
+          // A body that is not JSON after a 2xx is most often one cut short: try again.
+          return { _tag: "Transient", status, detail: "the body was not complete JSON" }
+        }
+      }
+      if (status === 429) return { _tag: "RateLimited", retryAfter: parseRetryAfter(retryAfterHeader) }
+      if (status === 408 || status >= 500) return { _tag: "Transient", status, detail: `HTTP ${status}` }
+      const reason = status === 401
+        ? "Unauthorized"
+        : status === 403
+        ? "Forbidden"
+        : status === 404
+        ? "NotFound"
+        : status === 409
+        ? "Conflict"
+        : "Rejected"
+      const detail = scrub(detailOf(text))
+      return {
+        _tag: "Final",
+        error: new ServiceError({ service, route: req.route, reason, status, ...(detail === "" ? {} : { detail }) })
+      }
+    }
+
+    const scrub = (text: string) => (secret === "" ? text : text.split(secret).join("[redacted]"))
+
+    const jitteredBackoff = (retry: number) =>
+      Effect.map(Random.next, (r) => {
+        const ceiling = Math.min(Duration.toMillis(policy.cap), Duration.toMillis(policy.base) * 2 ** retry)
+        // "Equal jitter": never less than half the backoff, so retries still spread out.
+        return Duration.millis(ceiling / 2 + r * ceiling / 2)
+      })
+
+    const request = (req: ApiRequest) =>
+      Effect.gen(function*() {
+        let transient = 0
+        let limited = 0
+        while (true) {
+          const result = yield* attempt(req)
+          switch (result._tag) {
+            case "Done":
+              return result.body
+            case "Final":
+              return yield* Effect.fail(result.error)
+            case "RateLimited": {
+              yield* budget.record("rateLimited")
+              const cooldown = Duration.decode(config.cooldown)
+              const wait = Option.match(result.retryAfter, {
+                onNone: () => cooldown,
+                onSome: (d) => Duration.max(d, cooldown)
+              })
+              // Every request on this credential waits, not only this one.
+              yield* budget.pauseFor(wait)
+              if (++limited > policy.rateLimitedTimes) {
+                return yield* Effect.fail(
+                  new ServiceError({ service, route: req.route, reason: "RateLimited", status: 429 })
+                )
+              }
+              yield* budget.record("retry")
+              break
+            }
+            case "Transient": {
+              const mayRepeat = req.method === "GET" || req.idempotent === true
+              if (!mayRepeat || ++transient > policy.times) {
+                return yield* Effect.fail(
+                  new ServiceError({
+                    service,
+                    route: req.route,
+                    reason: result.status === undefined ? "Unreachable" : "Unavailable",
+                    ...(result.status === undefined ? {} : { status: result.status }),
+                    detail: result.detail
+                  })
+                )
+              }
+              yield* Effect.sleep(yield* jitteredBackoff(transient - 1))
+              yield* budget.record("retry")
+              break
+            }
+          }
+        }
+      })
+
+    return { service, baseUrl: base, budget, request }
+  })
+
+const parseRetryAfter = (header: string | undefined): Option.Option<Duration.Duration> => {
+  if (header === undefined || header.trim() === "") return Option.none()
+  const seconds = Number(header)
+  if (Number.isFinite(seconds) && seconds >= 0) return Option.some(Duration.seconds(seconds))
+  const at = Date.parse(header)
+  return Number.isNaN(at) ? Option.none() : Option.some(Duration.millis(Math.max(0, at - Date.now())))
+}
+
+// Services answer errors as `{message}` or `{error}` or plain text; keep one short line of it.
+const detailOf = (text: string): string => {
+  let detail = text
+  try {
+    const parsed = JSON.parse(text) as unknown
+    if (typeof parsed === "object" && parsed !== null) {
+      const o = parsed as Record<string, unknown>
+      const m = o["message"] ?? o["error"] ?? o["detail"]
+      if (typeof m === "string") detail = m
+    }
+  } catch {
+    // not JSON: keep the text
+  }
+  detail = detail.replace(/\s+/g, " ").trim()
+  return detail.length > 160 ? `${detail.slice(0, 157)}...` : detail
+}
