@@ -1,0 +1,42 @@
+/**
+ * The boundary between pipelines and services, like rclone's `Fs`: a pipeline asks for a
+ * `Source`, never for a service by name. A third service implements this and nothing else.
+ */
+import { Context, type Stream } from "effect"
+import type { ConnectorError } from "./errors.ts"
+
+export type ServiceName = "kinopio" | "infinity"
+
+/** One entity exactly as the service returned it, every field kept (plus context keys Ferry adds). */
+export type Entity = Readonly<Record<string, unknown>>
+
+/** What a backup stream yields; the archive writer routes each part to its file. */
+export type BackupPart =
+  /** The account the archive belongs to (the user or workspace id), for the manifest. */
+  | { readonly _tag: "Account"; readonly id: string }
+  /** Lines for `data/<collection>.jsonl`, in the order received. */
+  | { readonly _tag: "Entities"; readonly collection: string; readonly entities: ReadonlyArray<Entity> }
+  /** A finished human-readable document, e.g. `markdown/<safe name>-<id>.md`. */
+  | { readonly _tag: "Document"; readonly path: string; readonly content: string }
+  /** Something kept verbatim but not as documented, or skipped; reported, never fatal. */
+  | { readonly _tag: "Warning"; readonly message: string }
+  /** How far the backup is, in the unit a person counts (spaces, boards). */
+  | { readonly _tag: "Progress"; readonly unit: string; readonly done: number; readonly total: number }
+
+export interface BackupOptions {
+  /** Restrict to these space / board ids (empty: everything the account can see). */
+  readonly only: ReadonlyArray<string>
+}
+
+/** A service as a backup source. */
+export interface Source {
+  readonly service: ServiceName
+  /** The API base URL, for the manifest (never carries a credential). */
+  readonly apiUrl: string
+  /** Every data file of this service's archive, in a stable order; each is written even when empty. */
+  readonly collections: ReadonlyArray<string>
+  /** Everything the account can see, as parts; memory stays flat however large the account. */
+  readonly backup: (options: BackupOptions) => Stream.Stream<BackupPart, ConnectorError>
+}
+
+export class BackupSource extends Context.Tag("ferry/BackupSource")<BackupSource, Source>() {}
