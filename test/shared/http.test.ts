@@ -1,34 +1,9 @@
-import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Fiber, Layer, Redacted, TestClock } from "effect"
+import { Effect, Fiber, Redacted, TestClock } from "effect"
 import { makeApiClient } from "../../src/shared/http.ts"
 import { makeRateBudget } from "../../src/shared/rate-budget.ts"
-
-type Reply = { status: number; body?: string; headers?: Record<string, string>; cut?: boolean }
-
-/** A transport that answers from a script and records when each request arrived and with which header. */
-const scripted = (replies: Array<Reply>) => {
-  const seen: Array<{ at: number; auth: string | undefined; url: string }> = []
-  const layer = Layer.succeed(
-    HttpClient.HttpClient,
-    HttpClient.make((request) =>
-        Effect.map(Clock.currentTimeMillis, (at) => {
-          seen.push({ at, auth: request.headers["authorization"], url: request.url })
-          const reply = replies.shift() ?? { status: 200, body: "{}" }
-          const body = reply.cut === true
-            ? new ReadableStream({
-              start(controller) {
-                controller.enqueue(new TextEncoder().encode("[{\"id\":\"a\""))
-                controller.error(new Error("socket hang up"))
-              }
-            })
-            : reply.body ?? ""
-          return HttpClientResponse.fromWeb(request, new Response(body, { status: reply.status, headers: reply.headers ?? {} }))
-        })
-    )
-  )
-  return { seen, layer }
-}
+import { scripted } from "../support/scripted-http.ts"
 
 const client = (transport: ReturnType<typeof scripted>) =>
   Effect.gen(function*() {
