@@ -1,0 +1,43 @@
+/**
+ * One benchmark case in its own process, so its peak RSS is Ferry's alone: backs up the
+ * sandbox named by the environment and prints one JSON line of figures.
+ */
+import { NodeContext } from "@effect/platform-node"
+import { Effect, Layer, Option, Redacted } from "effect"
+import { backup } from "../pipelines/backup.ts"
+import { kinopioSettings, kinopioSource, resolveCredentials } from "../pipelines/layers.ts"
+import { progressLayer } from "../pipelines/progress.ts"
+import { RateBudgets } from "../src/shared/rate-budget.ts"
+
+const perSecond = Number(process.env["BENCH_PER_SECOND"] ?? "5")
+const budget = Number(process.env["BENCH_BUDGET"] ?? "0.9")
+const out = process.env["BENCH_OUT"] ?? "output/bench"
+
+const program = Effect.gen(function*() {
+  const credentials = yield* resolveCredentials(kinopioSettings, { apiKey: Option.none(), apiUrl: Option.none() })
+  const started = performance.now()
+  const summary = yield* backup({ out, format: "zip", only: [], secrets: [Redacted.value(credentials.apiKey)] }).pipe(
+    Effect.provide(Layer.mergeAll(
+      kinopioSource(credentials, budget, perSecond),
+      progressLayer({ mode: "silent", label: "bench" })
+    ))
+  )
+  const wallMs = performance.now() - started
+  const records = Object.values(summary.entities).reduce((n, c) => n + c, 0)
+  console.log(JSON.stringify({
+    wallMs,
+    requests: summary.requests,
+    rateLimited: summary.rateLimited,
+    retries: summary.retries,
+    records,
+    entities: summary.entities,
+    bytes: summary.bytes,
+    archive: summary.archive,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024
+  }))
+}).pipe(Effect.provide(Layer.merge(NodeContext.layer, RateBudgets.layer)))
+
+Effect.runPromise(program).catch((e) => {
+  console.error(String(e))
+  process.exit(1)
+})

@@ -1,0 +1,105 @@
+/**
+ * `ferry backup`: a Source streamed into one archive. Nothing is collected: each part goes to
+ * the writer as it arrives, and the archive appears under its final name only when complete.
+ */
+import type { FileSystem, Path } from "@effect/platform"
+import { Clock, Effect, Stream } from "effect"
+import { openArchive } from "../src/archive/writer.ts"
+import { BackupSource } from "../src/connector.ts"
+import type { ArchiveWriteFailed, ConnectorError } from "../src/errors.ts"
+import { RateBudgets } from "../src/shared/rate-budget.ts"
+import { ProgressReporter } from "./progress.ts"
+
+export interface BackupRequest {
+  /** The root output folder; the archive goes to `<out>/<service>/`. */
+  readonly out: string
+  readonly format: "zip" | "tar.gz"
+  /** Space / board ids to restrict to; empty for everything. */
+  readonly only: ReadonlyArray<string>
+  /** Literal secrets (the credential) that must never reach the archive. */
+  readonly secrets: ReadonlyArray<string>
+}
+
+export interface BackupSummary {
+  readonly service: string
+  readonly archive: string
+  readonly account: string
+  readonly entities: Readonly<Record<string, number>>
+  readonly bytes: number
+  readonly requests: number
+  readonly rateLimited: number
+  readonly retries: number
+  readonly durationMs: number
+  /** What was kept verbatim but not as documented, or skipped: each kind once, with how often. */
+  readonly warnings: ReadonlyArray<{ readonly message: string; readonly count: number }>
+}
+
+// Warnings that differ only by position ("cards[3]" vs "cards[9]") are one kind of problem.
+const warningKind = (message: string) => message.replace(/\[\d+\]/g, "[]")
+
+export const backup = (request: BackupRequest): Effect.Effect<
+  BackupSummary,
+  ConnectorError | ArchiveWriteFailed,
+  BackupSource | ProgressReporter | RateBudgets | FileSystem.FileSystem | Path.Path
+> =>
+  Effect.scoped(Effect.gen(function*() {
+    const source = yield* BackupSource
+    const progress = yield* ProgressReporter
+    const started = yield* Clock.currentTimeMillis
+    const session = yield* openArchive({
+      service: source.service,
+      collections: source.collections,
+      outDir: `${request.out.replace(/\/+$/, "")}/${source.service}`,
+      format: request.format,
+      createdAt: new Date(started),
+      apiUrl: source.apiUrl,
+      secrets: request.secrets
+    })
+    let account: string | undefined
+    const warnings = new Map<string, { message: string; count: number }>()
+
+    yield* source.backup({ only: request.only }).pipe(
+      Stream.runForEach((part) => {
+        switch (part._tag) {
+          case "Account":
+            return Effect.sync(() => {
+              account = part.id
+            })
+          case "Entities":
+            return session.append(part.collection, part.entities)
+          case "Document":
+            return session.document(part.path, part.content)
+          case "Progress":
+            return progress.update(part.unit, part.done, part.total)
+          case "Warning": {
+            const kind = warningKind(part.message)
+            const seen = warnings.get(kind)
+            if (seen !== undefined) {
+              seen.count++
+              return Effect.void
+            }
+            warnings.set(kind, { message: part.message, count: 1 })
+            return progress.warn(part.message)
+          }
+        }
+      })
+    )
+    const result = yield* session.complete(account ?? "unknown")
+    yield* progress.finish
+    const stats = yield* Effect.flatMap(RateBudgets, (b) => b.all).pipe(
+      Effect.flatMap((all) => Effect.forEach(all, (b) => b.budget.stats))
+    )
+    const sum = (k: "requests" | "rateLimited" | "retries") => stats.reduce((n, s) => n + s[k], 0)
+    return {
+      service: source.service,
+      archive: result.path,
+      account: account ?? "unknown",
+      entities: result.counts,
+      bytes: result.bytes,
+      requests: sum("requests"),
+      rateLimited: sum("rateLimited"),
+      retries: sum("retries"),
+      durationMs: (yield* Clock.currentTimeMillis) - started,
+      warnings: [...warnings.values()]
+    }
+  }))

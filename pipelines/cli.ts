@@ -1,0 +1,79 @@
+/**
+ * `ferry`: parse, choose the layers, call one pipeline, set the exit code. Nothing else lives
+ * here. Exit codes (contract): 0 success, 1 the job failed, 2 bad usage or bad input, 130 on
+ * Ctrl-C; every failure is one line on standard error, a stack only with FERRY_DEBUG=1.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { Console, Effect, Layer, Redacted } from "effect"
+import { VERSION } from "../src/version.ts"
+import { backup, type BackupSummary } from "./backup.ts"
+import { checkBudget, kinopioSettings, kinopioSource, resolveCredentials } from "./layers.ts"
+import { progressLayer } from "./progress.ts"
+import { runProcess } from "./run.ts"
+import { runSandbox } from "./sandbox.ts"
+import { verifyArchive } from "./verify.ts"
+
+const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON summary object on standard output"))
+const apiKey = Options.text("api-key").pipe(
+  Options.optional,
+  Options.withDescription("The credential (default: KINOPIO_API_KEY); prefer the environment, flags show up in process lists")
+)
+const apiUrl = Options.text("api-url").pipe(Options.optional, Options.withDescription("The API base URL (default: KINOPIO_API_URL, else the real service)"))
+
+const service = Args.choice([["kinopio", "kinopio"]] as const, { name: "service" })
+const backupCommand = Command.make("backup", {
+  service,
+  out: Options.text("out").pipe(Options.withDefault("output"), Options.withDescription("Output folder (default: output)")),
+  format: Options.choice("format", ["zip", "tar.gz"]).pipe(Options.withDefault("zip" as const), Options.withDescription("Archive format (default: zip)")),
+  budget: Options.float("budget").pipe(Options.withDefault(0.9), Options.withDescription("Fraction of the documented rate limit to use, at most 1 (default: 0.9)")),
+  space: Options.text("space").pipe(Options.repeated, Options.withDescription("Back up only this space (repeatable)")),
+  apiKey,
+  apiUrl,
+  json
+}, (a) =>
+  Effect.gen(function*() {
+    const budget = yield* checkBudget(a.budget)
+    const credentials = yield* resolveCredentials(kinopioSettings, a)
+    const summary = yield* backup({ out: a.out, format: a.format, only: a.space, secrets: [Redacted.value(credentials.apiKey)] }).pipe(
+      Effect.provide(Layer.mergeAll(
+        kinopioSource(credentials, budget),
+        progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: `backup ${a.service}` })
+      ))
+    )
+    yield* printSummary(summary, a.json)
+  })).pipe(Command.withDescription("Back up everything an account can see into one verifiable archive"))
+
+const printSummary = (summary: BackupSummary, asJson: boolean) =>
+  asJson
+    ? Console.log(JSON.stringify(summary))
+    : Console.error(
+      `backed up ${Object.entries(summary.entities).map(([k, n]) => `${n} ${k}`).join(", ")} in ${(summary.durationMs / 1000).toFixed(1)} s with ${summary.requests} requests (${summary.rateLimited} rate-limited)`
+    ).pipe(Effect.zipRight(Console.log(summary.archive))) // the last stdout line is the archive
+
+const verifyCommand = Command.make("verify", {
+  archive: Args.text({ name: "archive" }),
+  json
+}, (a) =>
+  verifyArchive(a.archive).pipe(
+    Effect.tap((report) =>
+      a.json
+        ? Console.log(JSON.stringify({ ok: true, ...report }))
+        : Console.log(`${report.archive}: ok, ${report.files} files, ${Object.values(report.entities).reduce((n, c) => n + c, 0)} entities, every sha256 and count matches`)
+    )
+  )).pipe(Command.withDescription("Recompute every hash and count of an archive; exit 2 on any mismatch"))
+
+const sandboxCommand = Command.make("sandbox", {
+  port: Options.integer("port").pipe(Options.withDefault(8787), Options.withDescription("Port on 127.0.0.1 (default: 8787; 0 picks a free one)")),
+  seed: Options.text("seed").pipe(Options.withDefault("demo"), Options.withDescription("demo, empty, or generated:<spaces>x<cards> (default: demo)")),
+  faults: Options.float("faults").pipe(Options.withDefault(0), Options.withDescription("Fraction of requests answered 5xx or cut off mid-body (default: 0)")),
+  rateLimit: Options.integer("rate-limit").pipe(Options.withDefault(5), Options.withDescription("Requests per second per key before 429 (default: 5, as documented)"))
+}, (a) => runSandbox(a)).pipe(Command.withDescription("Serve the emulated APIs on loopback and print the variables that point Ferry at them"))
+
+const ferry = Command.make("ferry").pipe(
+  Command.withDescription("Keeps your Kinopio data safe and mobile: paced, verifiable backups"),
+  Command.withSubcommands([backupCommand, verifyCommand, sandboxCommand])
+)
+
+const cli = Command.run(ferry, { name: "ferry", version: VERSION })
+
+runProcess(cli(process.argv))
