@@ -121,6 +121,8 @@ export const openArchive = (
         const text = sink.pending.join("")
         sink.pending = []
         sink.pendingChars = 0
+        // writeAll refuses an empty buffer ("wrote 0 bytes"): an empty batch has nothing to write.
+        if (text === "") return Effect.void
         return sink.handle.writeAll(Buffer.from(text, "utf8")).pipe(Effect.mapError(failed(sink.file)))
       })
 
@@ -378,7 +380,7 @@ const pack = (spec: PackSpec): Effect.Effect<void, ArchiveWriteFailed, FileSyste
     // Start draining before finalize: finalize resolves when archiver's stream ends, not when the file is written.
     const drain = yield* NodeStream.fromReadable<ArchiveWriteFailed, Uint8Array>(() => archive, failure).pipe(
       Stream.mapChunks((chunk) => Chunk.of<Uint8Array>(chunk.length === 1 ? Chunk.unsafeGet(chunk, 0) : Buffer.concat(Chunk.toReadonlyArray(chunk)))),
-      Stream.runForEach((bytes) => handle.writeAll(bytes).pipe(Effect.mapError(failure))),
+      Stream.runForEach((bytes) => (bytes.length === 0 ? Effect.void : handle.writeAll(bytes).pipe(Effect.mapError(failure)))),
       Effect.fork
     )
 

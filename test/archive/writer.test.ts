@@ -61,6 +61,7 @@ const writeSample = (outDir: string, format: "zip" | "tar.gz", cardCount = 50) =
     yield* session.append("spaces", spaces)
     const all = cards(cardCount)
     for (let i = 0; i < all.length; i += 20) yield* session.append("cards", all.slice(i, i + 20))
+    yield* session.append("tags", []) // an empty batch (a collection the account has none of) is harmless
     yield* session.document("markdown/Plans-s1.md", `# Plans\n\nkey: ${KEY}\n`)
     yield* session.documentBytes("attachments/a1/photo.bin", Stream.make(new Uint8Array([0, 1, 2, 255])))
     return yield* session.complete("u1")
