@@ -2,7 +2,7 @@
  * One benchmark case in its own process, so its peak RSS is Ferry's alone: backs up the
  * sandbox named by the environment and prints one JSON line of figures.
  */
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { backup } from "../pipelines/backup.ts"
 import { kinopioSettings, kinopioSource, resolveCredentials } from "../pipelines/layers.ts"
@@ -12,6 +12,15 @@ import { RateBudgets } from "../src/shared/rate-budget.ts"
 const perSecond = Number(process.env["BENCH_PER_SECOND"] ?? "5")
 const budget = Number(process.env["BENCH_BUDGET"] ?? "0.9")
 const out = process.env["BENCH_OUT"] ?? "output/bench"
+
+// BENCH_MEMORY_TRACE=1: how memory moves during the run (stderr), to tell growth from GC slack.
+if (process.env["BENCH_MEMORY_TRACE"] === "1") {
+  setInterval(() => {
+    const m = process.memoryUsage()
+    const mb = (n: number) => (n / 1048576).toFixed(0)
+    process.stderr.write(`rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`)
+  }, 1000).unref()
+}
 
 const program = Effect.gen(function*() {
   const credentials = yield* resolveCredentials(kinopioSettings, { apiKey: Option.none(), apiUrl: Option.none() })

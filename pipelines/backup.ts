@@ -7,6 +7,7 @@ import { Clock, Effect, Stream } from "effect"
 import { openArchive } from "../src/archive/writer.ts"
 import { BackupSource } from "../src/connector.ts"
 import type { ArchiveWriteFailed, ConnectorError } from "../src/errors.ts"
+import { heapGuard } from "../src/shared/heap.ts"
 import { RateBudgets } from "../src/shared/rate-budget.ts"
 import { ProgressReporter } from "./progress.ts"
 
@@ -66,6 +67,7 @@ export const backup = (request: BackupRequest): Effect.Effect<
               account = part.id
             })
           case "Entities":
+            heapGuard.check()
             return session.append(part.collection, part.entities)
           case "Document":
             return session.document(part.path, part.content)

@@ -3,7 +3,8 @@
  * failure, as restic's main.go does. Used by `ferry` and `npm start` alike.
  */
 import { ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Console, Effect, Exit, Layer, Option, Predicate } from "effect"
 import { RateBudgets } from "../src/shared/rate-budget.ts"
 

@@ -11,6 +11,7 @@
  *   its owner only (0600); an existing archive is never overwritten. On any failure or
  *   interruption nothing is left behind: not the temporary archive, not the staging folder.
  */
+import { heapGuard } from "../shared/heap.ts"
 import { FileSystem, Path } from "@effect/platform"
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import { ZipArchive, TarArchive, type Archiver } from "archiver"
@@ -325,6 +326,7 @@ const digestFile = (file: string) =>
   Effect.flatMap(FileSystem.FileSystem, (fs) =>
     fs.stream(file, { chunkSize: 256 * 1024 }).pipe(
       Stream.runFold({ hash: createHash("sha256"), bytes: 0, lines: 0, last: 0x0a }, (acc, chunk) => {
+        heapGuard.check() // reading every member back leaves a buffer per chunk behind
         acc.hash.update(chunk)
         acc.bytes += chunk.length
         let at = chunk.indexOf(0x0a)
@@ -380,7 +382,10 @@ const pack = (spec: PackSpec): Effect.Effect<void, ArchiveWriteFailed, FileSyste
     // Start draining before finalize: finalize resolves when archiver's stream ends, not when the file is written.
     const drain = yield* NodeStream.fromReadable<ArchiveWriteFailed, Uint8Array>(() => archive, failure).pipe(
       Stream.mapChunks((chunk) => Chunk.of<Uint8Array>(chunk.length === 1 ? Chunk.unsafeGet(chunk, 0) : Buffer.concat(Chunk.toReadonlyArray(chunk)))),
-      Stream.runForEach((bytes) => (bytes.length === 0 ? Effect.void : handle.writeAll(bytes).pipe(Effect.mapError(failure)))),
+      Stream.runForEach((bytes) => {
+        heapGuard.check()
+        return bytes.length === 0 ? Effect.void : handle.writeAll(bytes).pipe(Effect.mapError(failure))
+      }),
       Effect.fork
     )
 

@@ -7,6 +7,7 @@
  * they are, numbers and booleans as their JSON text, objects and arrays as JSON text, null or
  * absent as an empty field. No formula escaping: the CSV must hold the same data.
  */
+import { heapGuard } from "../shared/heap.ts"
 import { FileSystem } from "@effect/platform"
 import { Chunk, Effect, Stream } from "effect"
 import Papa from "papaparse"
@@ -66,7 +67,10 @@ export const csvText = <E, R>(
     Stream.succeed(csvHeader(columns)),
     records.pipe(
       Stream.rechunk(ROWS_PER_BATCH),
-      Stream.mapChunks((batch) => Chunk.of("\r\n" + csvRows(columns, batch)))
+      Stream.mapChunks((batch) => {
+        heapGuard.check() // a million rows leave a lot of garbage: keep the heap from drifting upwards
+        return Chunk.of("\r\n" + csvRows(columns, batch))
+      })
     )
   )
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { verifyArchive } from "../../pipelines/verify.ts"
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { isSafeEntryName } from "../../src/archive/safe-name.ts"
 import { KINOPIO_COLLECTIONS } from "../../src/kinopio/connector.ts"
 import { demoSeed } from "../../src/kinopio/sandbox-seed.ts"

@@ -3,7 +3,7 @@
  * line on standard error the contract promises.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Effect } from "effect"
@@ -79,5 +79,39 @@ describe("ferry CLI", () => {
         expect(run.stderr).toContain(says)
         expect(run.stderr).not.toContain("    at ") // no stack trace
       }
+    }), 60_000)
+
+  it.effect("sandbox prints the variables to paste, and serves the account they name", () =>
+    Effect.gen(function*() {
+      const child = spawn(process.execPath, [bin, "sandbox", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] })
+      const vars = yield* Effect.async<Record<string, string>>((resume) => {
+        let text = ""
+        child.stdout.on("data", (d) => {
+          text += d
+          const found = Object.fromEntries(text.split("\n").flatMap((l) => {
+            const m = /^([A-Z_]+)=(.+)$/.exec(l)
+            return m === null ? [] : [[m[1]!, m[2]!]]
+          }))
+          if (found["KINOPIO_TARGET_API_KEY"] !== undefined) resume(Effect.succeed(found))
+        })
+      })
+      try {
+        expect(Object.keys(vars)).toEqual(["KINOPIO_API_URL", "KINOPIO_API_KEY", "KINOPIO_TARGET_API_URL", "KINOPIO_TARGET_API_KEY"])
+        const me = yield* Effect.promise(() =>
+          fetch(`${vars["KINOPIO_API_URL"]}/user`, { headers: { Authorization: vars["KINOPIO_API_KEY"]! } }).then((r) => r.json())
+        )
+        expect(typeof me.id).toBe("string")
+        const target = yield* Effect.promise(() =>
+          fetch(`${vars["KINOPIO_TARGET_API_URL"]}/user/spaces`, { headers: { Authorization: vars["KINOPIO_TARGET_API_KEY"]! } }).then((r) => r.json())
+        )
+        expect(target).toEqual([]) // the second account starts empty
+      } finally {
+        child.kill("SIGINT")
+      }
+      const code = yield* Effect.async<number | null>((resume) => {
+        if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
+        child.on("exit", (c) => resume(Effect.succeed(c)))
+      })
+      expect(code).toBe(130)
     }), 60_000)
 })

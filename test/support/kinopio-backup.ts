@@ -1,6 +1,6 @@
 /** Backs up an in-process Kinopio sandbox through Ferry's real client and pipeline, on the test clock. */
 import { FetchHttpClient, FileSystem, HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Layer, Redacted, Stream, TestClock } from "effect"
 import { backup } from "../../pipelines/backup.ts"
 import { progressLayer } from "../../pipelines/progress.ts"
