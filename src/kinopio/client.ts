@@ -4,7 +4,7 @@
  */
 import type { HttpClient } from "@effect/platform"
 import { HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, Redacted, type Schema } from "effect"
+import { Context, Duration, Effect, Layer, Option, Redacted, type Schema } from "effect"
 import type { Entity } from "../connector.ts"
 import type { ConnectorError } from "../errors.ts"
 import { type Checked, checkAgainst, expectEntities, expectEntity } from "../shared/decode.ts"
@@ -15,7 +15,7 @@ import * as S from "./schema.ts"
 export const KINOPIO_DEFAULT_URL = "https://api.kinopio.club"
 /** Documented: 5 requests per second, and a 30 s wait after a 429. */
 export const KINOPIO_RATE_PER_SECOND = 5
-export const KINOPIO_COOLDOWN = "30 seconds"
+export const KINOPIO_COOLDOWN = Duration.seconds(30)
 /** Documented: `/space/multiple` takes up to 60 ids. */
 export const SPACES_PER_REQUEST = 60
 
@@ -64,7 +64,8 @@ export const makeKinopioClient = (
       credential: config.apiKey,
       authorize,
       budget,
-      cooldown: KINOPIO_COOLDOWN,
+      // Documented: a 429 locks the key out for 30 s; a longer Retry-After wins.
+      pauseAfter429: (retryAfter) => Option.match(retryAfter, { onNone: () => KINOPIO_COOLDOWN, onSome: (d) => Duration.max(d, KINOPIO_COOLDOWN) }),
       ...(config.retry === undefined ? {} : { retry: config.retry })
     })
     const at = (route: string) => ({ service: "kinopio", route })

@@ -36,15 +36,16 @@ export interface Expect {
   readonly route: string
 }
 
-/** An object with a string `id`, or ResponseInvalid naming the field. */
+/** An object with an `id` (a non-empty string or a number), or ResponseInvalid naming the field. */
 export const expectEntity = (at: Expect, value: unknown, field = "body"): Effect.Effect<Entity, ResponseInvalid> => {
   if (!isEntity(value)) {
     return Effect.fail(new ResponseInvalid({ ...at, field, problem: `is ${describe(value)}, expected an object` }))
   }
   const id = value["id"]
-  if (typeof id !== "string" || id === "") {
+  // Kinopio ids are strings; Infinity's users, workspaces and attachments have numbers.
+  if (!((typeof id === "string" && id !== "") || (typeof id === "number" && Number.isFinite(id)))) {
     return Effect.fail(
-      new ResponseInvalid({ ...at, field: `${field}.id`, problem: id === undefined ? "is missing" : `is ${describe(id)}, expected a non-empty string` })
+      new ResponseInvalid({ ...at, field: `${field}.id`, problem: id === undefined ? "is missing" : `is ${describe(id)}, expected a non-empty string or a number` })
     )
   }
   return Effect.succeed(value)

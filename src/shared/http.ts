@@ -3,8 +3,8 @@
  * bounded retries with backoff and jitter. Clients build on `request`; nothing else sends.
  * The request and the body read are retried as one effect: a connection can drop after the headers.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Duration, Effect, Option, Random, Redacted } from "effect"
+import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
+import { Data, Duration, Effect, Option, Random, Redacted, Stream } from "effect"
 import { ResponseInvalid, ServiceError } from "../errors.ts"
 import type { RateBudget } from "./rate-budget.ts"
 
@@ -15,8 +15,11 @@ export interface ApiClientConfig {
   /** How the service wants the credential: Kinopio the raw key, Infinity `Bearer <token>`. */
   readonly authorize: (request: HttpClientRequest.HttpClientRequest, credential: string) => HttpClientRequest.HttpClientRequest
   readonly budget: RateBudget
-  /** How long a 429 locks the credential out (Kinopio: 30 s); Retry-After wins when larger. */
-  readonly cooldown: Duration.DurationInput
+  /**
+   * How long every request on the credential waits after a 429, given the Retry-After the
+   * service sent, if any (Kinopio: at least its documented 30 s lockout).
+   */
+  readonly pauseAfter429: (retryAfter: Option.Option<Duration.Duration>) => Duration.Duration
   readonly retry?: Partial<RetryPolicy>
 }
 
@@ -61,7 +64,25 @@ export interface ApiClient {
   readonly budget: RateBudget
   /** Sends one request under the budget and returns its parsed JSON body. */
   readonly request: (request: ApiRequest) => Effect.Effect<unknown, ServiceError | ResponseInvalid>
+  /**
+   * Streams the bytes of a file link (absolute URL) into `consume`, under the same budget and
+   * retry policy; after a failure mid-body `consume` runs again from the start, so it must undo
+   * a partial result when it fails. The credential goes only to the service's own origin.
+   */
+  readonly download: <A, E, R>(
+    request: { readonly route: string; readonly url: string },
+    consume: (bytes: Stream.Stream<Uint8Array, BodyInterrupted>) => Effect.Effect<A, E | BodyInterrupted, R>
+  ) => Effect.Effect<A, E | ServiceError, R>
 }
+
+/** A download's connection broke mid-body; the download starts again. */
+export class BodyInterrupted extends Data.TaggedError("BodyInterrupted")<{ readonly detail: string }> {}
+
+type Outcome<A> =
+  | { readonly _tag: "Done"; readonly value: A }
+  | { readonly _tag: "RateLimited"; readonly retryAfter: Option.Option<Duration.Duration> }
+  | { readonly _tag: "Transient"; readonly status?: number; readonly detail: string }
+  | { readonly _tag: "Final"; readonly error: ServiceError }
 
 type Attempt =
   | { readonly _tag: "Done"; readonly body: unknown }
@@ -150,13 +171,8 @@ export const makeApiClient = (config: ApiClientConfig): Effect.Effect<ApiClient,
               return yield* Effect.fail(result.error)
             case "RateLimited": {
               yield* budget.record("rateLimited")
-              const cooldown = Duration.decode(config.cooldown)
-              const wait = Option.match(result.retryAfter, {
-                onNone: () => cooldown,
-                onSome: (d) => Duration.max(d, cooldown)
-              })
               // Every request on this credential waits, not only this one.
-              yield* budget.pauseFor(wait)
+              yield* budget.pauseFor(config.pauseAfter429(result.retryAfter))
               if (++limited > policy.rateLimitedTimes) {
                 return yield* Effect.fail(
                   new ServiceError({ service, route: req.route, reason: "RateLimited", status: 429 })
@@ -186,7 +202,76 @@ export const makeApiClient = (config: ApiClientConfig): Effect.Effect<ApiClient,
         }
       })
 
-    return { service, baseUrl: base, budget, request }
+    const origin = new URL(base).origin
+    const download = <A, E, R>(
+      req: { readonly route: string; readonly url: string },
+      consume: (bytes: Stream.Stream<Uint8Array, BodyInterrupted>) => Effect.Effect<A, E | BodyInterrupted, R>
+    ): Effect.Effect<A, E | ServiceError, R> =>
+      Effect.gen(function*() {
+        let transient = 0
+        let limited = 0
+        while (true) {
+          let built = HttpClientRequest.get(req.url)
+          if (new URL(req.url).origin === origin) built = config.authorize(built, secret)
+          const outcome = yield* budget.take.pipe(
+            Effect.zipRight(http.execute(built)),
+            Effect.flatMap((res): Effect.Effect<Outcome<A>, E, R> => {
+              if (res.status === 429) return Effect.succeed({ _tag: "RateLimited", retryAfter: parseRetryAfter(res.headers["retry-after"]) } as const)
+              if (res.status === 408 || res.status >= 500) return Effect.succeed({ _tag: "Transient", status: res.status, detail: `HTTP ${res.status}` } as const)
+              if (res.status < 200 || res.status >= 300) {
+                return Effect.succeed({
+                  _tag: "Final",
+                  error: new ServiceError({
+                    service,
+                    route: req.route,
+                    reason: res.status === 401 ? "Unauthorized" : res.status === 403 ? "Forbidden" : res.status === 404 ? "NotFound" : "Rejected",
+                    status: res.status
+                  })
+                } as const)
+              }
+              const bytes = res.stream.pipe(Stream.mapError(() => new BodyInterrupted({ detail: "connection dropped" })))
+              return consume(bytes).pipe(
+                Effect.map((value) => ({ _tag: "Done", value } as const)),
+                Effect.catchIf(
+                  (e): e is BodyInterrupted => e instanceof BodyInterrupted,
+                  (e) => Effect.succeed({ _tag: "Transient", detail: e.detail } as const)
+                )
+              )
+            }),
+            Effect.catchIf(
+              (e): e is HttpClientError.HttpClientError => HttpClientError.isHttpClientError(e),
+              (e): Effect.Effect<Outcome<A>> =>
+                Effect.succeed({ _tag: "Transient", detail: e._tag === "RequestError" ? "could not connect" : "connection dropped" })
+            ),
+            Effect.scoped
+          )
+          switch (outcome._tag) {
+            case "Done":
+              return outcome.value
+            case "Final":
+              return yield* Effect.fail(outcome.error)
+            case "RateLimited":
+              yield* budget.record("rateLimited")
+              yield* budget.pauseFor(config.pauseAfter429(outcome.retryAfter))
+              if (++limited > policy.rateLimitedTimes) {
+                return yield* Effect.fail(new ServiceError({ service, route: req.route, reason: "RateLimited", status: 429 }))
+              }
+              yield* budget.record("retry")
+              break
+            case "Transient":
+              if (++transient > policy.times) {
+                return yield* Effect.fail(
+                  new ServiceError({ service, route: req.route, reason: "Unavailable", detail: outcome.detail })
+                )
+              }
+              yield* Effect.sleep(yield* jitteredBackoff(transient - 1))
+              yield* budget.record("retry")
+              break
+          }
+        }
+      })
+
+    return { service, baseUrl: base, budget, request, download }
   })
 
 const parseRetryAfter = (header: string | undefined): Option.Option<Duration.Duration> => {

@@ -1,7 +1,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Redacted, TestClock } from "effect"
-import { makeApiClient } from "../../src/shared/http.ts"
+import { Duration, Effect, Fiber, Option, Redacted, Stream, TestClock } from "effect"
+import { BodyInterrupted, makeApiClient } from "../../src/shared/http.ts"
 import { makeRateBudget } from "../../src/shared/rate-budget.ts"
 import { scripted } from "../support/scripted-http.ts"
 
@@ -14,7 +14,7 @@ const client = (transport: ReturnType<typeof scripted>) =>
       credential: Redacted.make("secret-key-123"),
       authorize: (r, key) => HttpClientRequest.setHeader(r, "Authorization", key),
       budget,
-      cooldown: "30 seconds"
+      pauseAfter429: (retryAfter) => Option.match(retryAfter, { onNone: () => Duration.seconds(30), onSome: (d) => Duration.max(d, Duration.seconds(30)) })
     }).pipe(Effect.provide(transport.layer))
     return { api, budget }
   })
@@ -106,5 +106,27 @@ describe("ApiClient", () => {
       yield* TestClock.adjust("1 minute")
       yield* Fiber.join(fiber)
       expect(t.seen).toHaveLength(3)
+    }))
+
+  it.effect("downloads a file link under the budget, starting again after a cut, with the key only for the service's own origin", () =>
+    Effect.gen(function*() {
+      const t = scripted([{ status: 200, cut: true }, { status: 200, body: "whole file" }, { status: 200, body: "elsewhere" }])
+      const { api, budget } = yield* client(t)
+      const attempts: Array<string> = []
+      const consume = (bytes: Stream.Stream<Uint8Array, BodyInterrupted>) =>
+        Stream.runFold(bytes, "", (text, chunk) => text + new TextDecoder().decode(chunk)).pipe(
+          Effect.tap((text) => Effect.sync(() => attempts.push(text))),
+          Effect.tapError(() => Effect.sync(() => attempts.push("failed")))
+        )
+      const fiber = yield* Effect.fork(api.download({ route: "GET attachment", url: "http://sandbox.test/storage/a.txt?sig=1" }, consume))
+      yield* TestClock.adjust("1 minute")
+      expect(yield* Fiber.join(fiber)).toBe("whole file")
+      expect(attempts).toEqual(["failed", "whole file"])
+      expect(t.seen.map((s) => s.auth)).toEqual(["secret-key-123", "secret-key-123"])
+      const other = yield* Effect.fork(api.download({ route: "GET attachment", url: "https://files.example.com/a.txt" }, consume))
+      yield* TestClock.adjust("1 minute")
+      expect(yield* Fiber.join(other)).toBe("elsewhere")
+      expect(t.seen[2]?.auth).toBeUndefined()
+      expect((yield* budget.stats).requests).toBe(3)
     }))
 })
