@@ -5,7 +5,8 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { backup } from "../pipelines/backup.ts"
-import { kinopioSettings, kinopioSource, resolveCredentials } from "../pipelines/layers.ts"
+import { resolveCredentials, sourceLayer } from "../pipelines/layers.ts"
+import { kinopioService } from "../src/kinopio/service.ts"
 import { progressLayer } from "../pipelines/progress.ts"
 import { RateBudgets } from "../src/shared/rate-budget.ts"
 
@@ -23,11 +24,11 @@ if (process.env["BENCH_MEMORY_TRACE"] === "1") {
 }
 
 const program = Effect.gen(function*() {
-  const credentials = yield* resolveCredentials(kinopioSettings, { apiKey: Option.none(), apiUrl: Option.none() })
+  const credentials = yield* resolveCredentials(kinopioService, { apiKey: Option.none(), apiUrl: Option.none() })
   const started = performance.now()
-  const summary = yield* backup({ out, format: "zip", only: [], secrets: [Redacted.value(credentials.apiKey)] }).pipe(
+  const summary = yield* backup({ out, format: "zip", only: [], workspaces: [], secrets: [Redacted.value(credentials.credential)] }).pipe(
     Effect.provide(Layer.mergeAll(
-      kinopioSource(credentials, budget, perSecond),
+      sourceLayer(kinopioService, credentials, budget, perSecond),
       progressLayer({ mode: "silent", label: "bench" })
     ))
   )

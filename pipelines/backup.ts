@@ -17,6 +17,8 @@ export interface BackupRequest {
   readonly format: "zip" | "tar.gz"
   /** Space / board ids to restrict to; empty for everything. */
   readonly only: ReadonlyArray<string>
+  /** Workspace ids to restrict to, where the service has them; empty for all. */
+  readonly workspaces: ReadonlyArray<string>
   /** Literal secrets (the credential) that must never reach the archive. */
   readonly secrets: ReadonlyArray<string>
 }
@@ -59,7 +61,7 @@ export const backup = (request: BackupRequest): Effect.Effect<
     let account: string | undefined
     const warnings = new Map<string, { message: string; count: number }>()
 
-    yield* source.backup({ only: request.only }).pipe(
+    yield* source.backup({ only: request.only, workspaces: request.workspaces }).pipe(
       Stream.runForEach((part) => {
         switch (part._tag) {
           case "Account":

@@ -5,9 +5,12 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Layer, Redacted } from "effect"
+import { BadInput } from "../src/errors.ts"
+import type { ServiceDefinition } from "../src/service.ts"
+import { serviceNames, services } from "../src/services.ts"
 import { VERSION } from "../src/version.ts"
 import { backup, type BackupSummary } from "./backup.ts"
-import { checkBudget, kinopioSettings, kinopioSource, resolveCredentials } from "./layers.ts"
+import { checkBudget, resolveCredentials, sourceLayer } from "./layers.ts"
 import { progressLayer } from "./progress.ts"
 import { runProcess } from "./run.ts"
 import { runSandbox } from "./sandbox.ts"
@@ -20,28 +23,44 @@ const apiKey = Options.text("api-key").pipe(
 )
 const apiUrl = Options.text("api-url").pipe(Options.optional, Options.withDescription("The API base URL (default: KINOPIO_API_URL, else the real service)"))
 
-const service = Args.choice([["kinopio", "kinopio"]] as const, { name: "service" })
+const service = Args.choice(serviceNames.map((name) => [name, services[name]] as const), { name: "service" })
 const backupCommand = Command.make("backup", {
   service,
   out: Options.text("out").pipe(Options.withDefault("output"), Options.withDescription("Output folder (default: output)")),
   format: Options.choice("format", ["zip", "tar.gz"]).pipe(Options.withDefault("zip" as const), Options.withDescription("Archive format (default: zip)")),
   budget: Options.float("budget").pipe(Options.withDefault(0.9), Options.withDescription("Fraction of the documented rate limit to use, at most 1 (default: 0.9)")),
-  space: Options.text("space").pipe(Options.repeated, Options.withDescription("Back up only this space (repeatable)")),
+  space: Options.text("space").pipe(Options.repeated, Options.withDescription("Kinopio: back up only this space (repeatable)")),
+  board: Options.text("board").pipe(Options.repeated, Options.withDescription("Infinity: back up only this board (repeatable)")),
+  workspace: Options.text("workspace").pipe(Options.repeated, Options.withDescription("Infinity: back up only this workspace (repeatable)")),
   apiKey,
   apiUrl,
   json
 }, (a) =>
   Effect.gen(function*() {
     const budget = yield* checkBudget(a.budget)
-    const credentials = yield* resolveCredentials(kinopioSettings, a)
-    const summary = yield* backup({ out: a.out, format: a.format, only: a.space, secrets: [Redacted.value(credentials.apiKey)] }).pipe(
+    const selection = yield* selectionFor(a.service, a)
+    const credentials = yield* resolveCredentials(a.service, a)
+    const summary = yield* backup({ out: a.out, format: a.format, ...selection, secrets: [Redacted.value(credentials.credential)] }).pipe(
       Effect.provide(Layer.mergeAll(
-        kinopioSource(credentials, budget),
-        progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: `backup ${a.service}` })
+        sourceLayer(a.service, credentials, budget),
+        progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: `backup ${a.service.name}` })
       ))
     )
     yield* printSummary(summary, a.json)
   })).pipe(Command.withDescription("Back up everything an account can see into one verifiable archive"))
+
+/** --space, --board and --workspace mean something for one service each: refuse the others. */
+const selectionFor = (
+  definition: ServiceDefinition,
+  flags: { readonly space: ReadonlyArray<string>; readonly board: ReadonlyArray<string>; readonly workspace: ReadonlyArray<string> }
+) => {
+  const given = { space: flags.space, board: flags.board, workspace: flags.workspace }
+  const accepted = new Set<string>([definition.onlyFlag, ...(definition.workspaceFlag === undefined ? [] : [definition.workspaceFlag])])
+  const wrong = (Object.keys(given) as Array<keyof typeof given>).find((flag) => given[flag].length > 0 && !accepted.has(flag))
+  return wrong === undefined
+    ? Effect.succeed({ only: given[definition.onlyFlag], workspaces: definition.workspaceFlag === undefined ? [] : given.workspace })
+    : Effect.fail(new BadInput({ message: `--${wrong} does not apply to ${definition.title} backups (use --${definition.onlyFlag})` }))
+}
 
 const printSummary = (summary: BackupSummary, asJson: boolean) =>
   asJson

@@ -6,7 +6,8 @@
  */
 import { Console, Effect, Layer, Option, Redacted } from "effect"
 import { backup } from "./backup.ts"
-import { checkBudget, kinopioSettings, kinopioSource, resolveCredentials } from "./layers.ts"
+import { kinopioService } from "../src/kinopio/service.ts"
+import { checkBudget, resolveCredentials, sourceLayer } from "./layers.ts"
 import { progressLayer } from "./progress.ts"
 import { runProcess } from "./run.ts"
 import { startSandbox } from "./sandbox.ts"
@@ -15,21 +16,21 @@ import { verifyArchive } from "./verify.ts"
 const OUT = "output"
 
 const program = Effect.scoped(Effect.gen(function*() {
-  const configured = (process.env[kinopioSettings.keyVariable] ?? "").trim() !== ""
+  const configured = (process.env[kinopioService.credentialVariable] ?? "").trim() !== ""
   let credentials
   if (configured) {
-    credentials = yield* resolveCredentials(kinopioSettings, { apiKey: Option.none(), apiUrl: Option.none() })
-    yield* Console.error(`Backing up the Kinopio account of ${kinopioSettings.keyVariable} at ${credentials.apiUrl}`)
+    credentials = yield* resolveCredentials(kinopioService, { apiKey: Option.none(), apiUrl: Option.none() })
+    yield* Console.error(`Backing up the Kinopio account of ${kinopioService.credentialVariable} at ${credentials.apiUrl}`)
   } else {
     const { kinopio, url } = yield* startSandbox({ port: 0, seed: "demo", faults: 0, rateLimit: 5 })
-    credentials = yield* resolveCredentials(kinopioSettings, { apiKey: Option.some(kinopio.accounts.main.apiKey), apiUrl: Option.some(url) })
+    credentials = yield* resolveCredentials(kinopioService, { apiKey: Option.some(kinopio.accounts.main.apiKey), apiUrl: Option.some(url) })
     yield* Console.error(
-      `No ${kinopioSettings.keyVariable} is set, so this is a rehearsal on Ferry's sandbox: an emulated Kinopio account at ${url}, with the real service's rate limit.`
+      `No ${kinopioService.credentialVariable} is set, so this is a rehearsal on Ferry's sandbox: an emulated Kinopio account at ${url}, with the real service's rate limit.`
     )
   }
-  const summary = yield* backup({ out: OUT, format: "zip", only: [], secrets: [Redacted.value(credentials.apiKey)] }).pipe(
+  const summary = yield* backup({ out: OUT, format: "zip", only: [], workspaces: [], secrets: [Redacted.value(credentials.credential)] }).pipe(
     Effect.provide(Layer.mergeAll(
-      kinopioSource(credentials, yield* checkBudget(0.9)),
+      sourceLayer(kinopioService, credentials, yield* checkBudget(0.9)),
       progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: "backup kinopio" })
     ))
   )
@@ -45,7 +46,7 @@ const program = Effect.scoped(Effect.gen(function*() {
       ? "Schedule it nightly with cron or a systemd timer: see the README."
       : [
         "To back up your real account: copy your API key from Kinopio (User → Settings → Api Key), then",
-        `  export ${kinopioSettings.keyVariable}=<your key> && npm start      (or: npx ferry backup kinopio)`,
+        `  export ${kinopioService.credentialVariable}=<your key> && npm start      (or: npx ferry backup kinopio)`,
         "Other commands: npx ferry --help"
       ].join("\n"),
     "",

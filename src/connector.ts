@@ -26,6 +26,8 @@ export type BackupPart =
 export interface BackupOptions {
   /** Restrict to these space / board ids (empty: everything the account can see). */
   readonly only: ReadonlyArray<string>
+  /** Restrict to these workspaces, where the service has them (empty: all). */
+  readonly workspaces: ReadonlyArray<string>
 }
 
 /** A service as a backup source. */

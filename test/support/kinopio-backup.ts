@@ -29,7 +29,7 @@ export const backupSandbox = (
     Layer.provide(sandboxFetchLayer(sandbox))
   )
   return advancing(
-    backup({ out, format: options.format ?? "zip", only: options.only ?? [], secrets: [apiKey] }).pipe(
+    backup({ out, format: options.format ?? "zip", only: options.only ?? [], workspaces: [], secrets: [apiKey] }).pipe(
       Effect.provide(Layer.merge(source, progressLayer({ mode: "silent", label: "test" })))
     )
   ).pipe(Effect.provide(RateBudgets.layer), Effect.provide(NodeContext.layer))

@@ -1,0 +1,22 @@
+/** Kinopio as the CLI sees it. */
+import { Layer } from "effect"
+import type { ServiceDefinition } from "../service.ts"
+import { Kinopio, KINOPIO_DEFAULT_URL } from "./client.ts"
+import { KinopioSourceLive } from "./connector.ts"
+
+export const kinopioService: ServiceDefinition = {
+  name: "kinopio",
+  title: "Kinopio",
+  credentialVariable: "KINOPIO_API_KEY",
+  urlVariable: "KINOPIO_API_URL",
+  defaultUrl: KINOPIO_DEFAULT_URL,
+  credentialHint: "Kinopio → User → Settings → Api Key",
+  onlyFlag: "space",
+  source: (config) =>
+    KinopioSourceLive.pipe(Layer.provide(Kinopio.layer({
+      baseUrl: config.apiUrl,
+      apiKey: config.credential,
+      budget: config.budget,
+      ...(config.perSecond === undefined ? {} : { perSecond: config.perSecond })
+    })))
+}

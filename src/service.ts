@@ -1,0 +1,34 @@
+/**
+ * What the CLI needs to know of a service to run it, like rclone's backend registration: its
+ * credential and URL variables, the flags that narrow a backup, and how to build its source.
+ * Pipelines look a service up here by name; they never branch on it.
+ */
+import type { HttpClient } from "@effect/platform"
+import type { Layer, Redacted } from "effect"
+import type { BackupSource, ServiceName } from "./connector.ts"
+import type { RateBudgets } from "./shared/rate-budget.ts"
+
+export interface SourceConfig {
+  readonly apiUrl: string
+  readonly credential: Redacted.Redacted<string>
+  /** Fraction of the documented rate limit (`--budget`). */
+  readonly budget: number
+  /** Only for a sandbox whose limit was raised (benchmarks). */
+  readonly perSecond?: number
+}
+
+export interface ServiceDefinition {
+  readonly name: ServiceName
+  /** As people write it: "Kinopio". */
+  readonly title: string
+  readonly credentialVariable: string
+  readonly urlVariable: string
+  readonly defaultUrl: string
+  /** Where a person finds the credential, for messages. */
+  readonly credentialHint: string
+  /** The flag that names the spaces or boards a backup is narrowed to. */
+  readonly onlyFlag: "space" | "board"
+  /** The flag that names workspaces, where the service has them. */
+  readonly workspaceFlag?: "workspace"
+  readonly source: (config: SourceConfig) => Layer.Layer<BackupSource, never, HttpClient.HttpClient | RateBudgets>
+}

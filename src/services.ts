@@ -1,0 +1,9 @@
+/** Every service Ferry speaks, by name (like rclone's backend/all). */
+import { kinopioService } from "./kinopio/service.ts"
+import type { ServiceDefinition } from "./service.ts"
+
+export const services = {
+  kinopio: kinopioService
+} as const satisfies Record<string, ServiceDefinition>
+
+export const serviceNames = Object.keys(services) as ReadonlyArray<keyof typeof services>
