@@ -73,6 +73,8 @@ export const backup = (request: BackupRequest): Effect.Effect<
             return session.append(part.collection, part.entities)
           case "Document":
             return session.document(part.path, part.content)
+          case "File":
+            return part.write((bytes) => session.documentBytes(part.path, bytes))
           case "Progress":
             return progress.update(part.unit, part.done, part.total)
           case "Warning": {

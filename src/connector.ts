@@ -2,8 +2,9 @@
  * The boundary between pipelines and services, like rclone's `Fs`: a pipeline asks for a
  * `Source`, never for a service by name. A third service implements this and nothing else.
  */
-import { Context, type Stream } from "effect"
+import { Context, type Effect, type Stream } from "effect"
 import type { ConnectorError } from "./errors.ts"
+import type { BodyInterrupted } from "./shared/http.ts"
 
 export type ServiceName = "kinopio" | "infinity"
 
@@ -18,6 +19,18 @@ export type BackupPart =
   | { readonly _tag: "Entities"; readonly collection: string; readonly entities: ReadonlyArray<Entity> }
   /** A finished human-readable document, e.g. `markdown/<safe name>-<id>.md`. */
   | { readonly _tag: "Document"; readonly path: string; readonly content: string }
+  /**
+   * A file's bytes for `path` (e.g. `attachments/<id>/<name>`): the source fetches them into
+   * the sink the pipeline hands it, and runs the sink again from the start if the transfer
+   * breaks off, so the sink must undo a partial write when it fails.
+   */
+  | {
+    readonly _tag: "File"
+    readonly path: string
+    readonly write: <E>(
+      sink: (bytes: Stream.Stream<Uint8Array, BodyInterrupted>) => Effect.Effect<void, E | BodyInterrupted>
+    ) => Effect.Effect<void, E | ConnectorError>
+  }
   /** Something kept verbatim but not as documented, or skipped; reported, never fatal. */
   | { readonly _tag: "Warning"; readonly message: string }
   /** How far the backup is, in the unit a person counts (spaces, boards). */

@@ -1,0 +1,147 @@
+/**
+ * Infinity's API v2, one function per route Ferry calls, over the shared `ApiClient` (budget,
+ * retries, auth). Lists follow the cursor envelope to the end as Streams: a page is asked for
+ * once (a retry repeats the same cursor, so nothing is lost or doubled), and no page size is
+ * assumed, since the service may cap `limit` below what was asked.
+ */
+import type { HttpClient } from "@effect/platform"
+import { HttpClientRequest } from "@effect/platform"
+import { Chunk, Context, Duration, Effect, Layer, Option, Redacted, type Schema, Stream } from "effect"
+import type { Entity } from "../connector.ts"
+import { type ConnectorError, ResponseInvalid } from "../errors.ts"
+import { type Checked, checkAgainst, expectEntities, expectEntity } from "../shared/decode.ts"
+import { type ApiClient, type BodyInterrupted, makeApiClient, type RetryPolicy } from "../shared/http.ts"
+import { type RateLimit, RateBudgets } from "../shared/rate-budget.ts"
+import * as S from "./schema.ts"
+
+export const INFINITY_DEFAULT_URL = "https://app.startinfinity.com"
+const PREFIX = "/api/v2"
+/** Documented: 180 requests per minute. */
+export const INFINITY_RATE_PER_SECOND = 3
+/** No lockout is documented; without a Retry-After, wait out a whole window. */
+const INFINITY_DEFAULT_PAUSE = Duration.seconds(60)
+/** What Ferry asks for; the service may send fewer per page. */
+const PAGE_SIZE = "100"
+
+export interface InfinityClientConfig {
+  readonly baseUrl: string
+  readonly token: Redacted.Redacted<string>
+  readonly budget: number
+  readonly perSecond?: number
+  readonly retry?: Partial<RetryPolicy>
+}
+
+type Result<A> = Effect.Effect<A, ConnectorError>
+/** A list, page by page: each page's entities with what did not match the docs. */
+export type Pages = Stream.Stream<Checked<ReadonlyArray<Entity>>, ConnectorError>
+
+export interface InfinityClient {
+  readonly api: ApiClient
+  readonly profile: Result<Checked<Entity>>
+  readonly workspaces: Pages
+  readonly users: (workspace: string) => Pages
+  readonly boards: (workspace: string) => Pages
+  readonly attributes: (workspace: string, board: string) => Pages
+  readonly folders: (workspace: string, board: string) => Pages
+  readonly views: (workspace: string, board: string) => Pages
+  /** Items with their values (and each value's attribute), as `expand[]=values.attribute` gives them. */
+  readonly items: (workspace: string, board: string) => Pages
+  readonly comments: (workspace: string, board: string, item: string) => Pages
+  readonly references: (workspace: string, board: string) => Pages
+  readonly hooks: (workspace: string, board: string) => Pages
+  /** The bytes behind an attachment link (links expire two hours after they were listed). */
+  readonly download: <A, E, R>(
+    link: string,
+    consume: (bytes: Stream.Stream<Uint8Array, BodyInterrupted>) => Effect.Effect<A, E | BodyInterrupted, R>
+  ) => Effect.Effect<A, E | ConnectorError, R>
+}
+
+export class Infinity extends Context.Tag("ferry/Infinity")<Infinity, InfinityClient>() {
+  static readonly layer = (config: InfinityClientConfig) => Layer.effect(Infinity, makeInfinityClient(config))
+}
+
+const authorize = (request: HttpClientRequest.HttpClientRequest, token: string) =>
+  HttpClientRequest.setHeader(request, "Authorization", `Bearer ${token}`)
+
+const segment = (id: string) => encodeURIComponent(id)
+
+export const makeInfinityClient = (
+  config: InfinityClientConfig
+): Effect.Effect<InfinityClient, never, HttpClient.HttpClient | RateBudgets> =>
+  Effect.gen(function*() {
+    const limit: RateLimit = { perSecond: config.perSecond ?? INFINITY_RATE_PER_SECOND, fraction: config.budget }
+    const budget = yield* (yield* RateBudgets).forCredential("infinity", Redacted.value(config.token), limit)
+    const api = yield* makeApiClient({
+      service: "infinity",
+      baseUrl: config.baseUrl,
+      credential: config.token,
+      authorize,
+      budget,
+      pauseAfter429: (retryAfter) => Option.getOrElse(retryAfter, () => INFINITY_DEFAULT_PAUSE),
+      ...(config.retry === undefined ? {} : { retry: config.retry })
+    })
+    const at = (route: string) => ({ service: "infinity", route })
+
+    const one = <A, I>(route: string, path: string, schema: Schema.Schema<A, I>): Result<Checked<Entity>> =>
+      api.request({ method: "GET", route, path: PREFIX + path }).pipe(
+        Effect.flatMap((body) => expectEntity(at(route), body)),
+        Effect.map((value) => ({ value, warnings: checkAgainst(schema, value, route) }))
+      )
+
+    const list = <A, I>(route: string, path: string, schema: Schema.Schema<A, I>, extra: Record<string, string> = {}): Pages =>
+      Stream.paginateChunkEffect(Option.none<string>(), (cursor) =>
+        api.request({
+          method: "GET",
+          route,
+          path: PREFIX + path,
+          query: { limit: PAGE_SIZE, ...extra, ...(Option.isSome(cursor) ? { after: cursor.value } : {}) }
+        }).pipe(
+          Effect.flatMap((body) => pageOf(route, body, schema, cursor)),
+          Effect.map(({ next, page }) => [Chunk.of(page), next] as const)
+        ))
+
+    const pageOf = <A, I>(route: string, body: unknown, schema: Schema.Schema<A, I>, cursor: Option.Option<string>) =>
+      Effect.gen(function*() {
+        if (typeof body !== "object" || body === null || Array.isArray(body)) {
+          return yield* new ResponseInvalid({ ...at(route), field: "body", problem: "is not a page object ({has_more, after, data})" })
+        }
+        const envelope = body as Record<string, unknown>
+        const page = yield* expectEntities(at(route), envelope["data"], schema, "data")
+        const more = envelope["has_more"]
+        if (more !== true) return { page, next: Option.none<Option.Option<string>>() }
+        const after = envelope["after"]
+        // A page that says "more" must say where: a missing or repeated cursor would loop forever.
+        if (typeof after !== "string" || after === "" || (Option.isSome(cursor) && cursor.value === after)) {
+          return yield* new ResponseInvalid({
+            ...at(route),
+            field: "after",
+            problem: typeof after === "string" && after !== "" ? "repeats the cursor it was asked with while has_more is true" : "is missing while has_more is true"
+          })
+        }
+        if (page.value.length === 0) {
+          return yield* new ResponseInvalid({ ...at(route), field: "data", problem: "is empty while has_more is true" })
+        }
+        return { page, next: Option.some(Option.some(after)) }
+      })
+
+    const ws = (workspace: string) => `/workspaces/${segment(workspace)}`
+    const board = (workspace: string, b: string) => `${ws(workspace)}/boards/${segment(b)}`
+
+    return {
+      api,
+      profile: one("GET /profile", "/profile", S.User),
+      workspaces: list("GET /workspaces", "/workspaces", S.Workspace),
+      users: (w) => list("GET /workspaces/{ws}/users", `${ws(w)}/users`, S.User),
+      boards: (w) => list("GET /workspaces/{ws}/boards", `${ws(w)}/boards`, S.Board),
+      attributes: (w, b) => list("GET …/boards/{board}/attributes", `${board(w, b)}/attributes`, S.Attribute),
+      folders: (w, b) => list("GET …/boards/{board}/folders", `${board(w, b)}/folders`, S.Folder),
+      views: (w, b) => list("GET …/boards/{board}/views", `${board(w, b)}/views`, S.View),
+      items: (w, b) =>
+        list("GET …/boards/{board}/items", `${board(w, b)}/items`, S.Item, { "expand[]": "values.attribute" }),
+      comments: (w, b, item) =>
+        list("GET …/items/{item}/comments", `${board(w, b)}/items/${segment(item)}/comments`, S.Comment),
+      references: (w, b) => list("GET …/boards/{board}/references", `${board(w, b)}/references`, S.Reference),
+      hooks: (w, b) => list("GET …/boards/{board}/hooks", `${board(w, b)}/hooks`, S.Hook),
+      download: (link, consume) => api.download({ route: "GET attachment link", url: link }, consume)
+    }
+  })

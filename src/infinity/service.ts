@@ -1,0 +1,23 @@
+/** Infinity as the CLI sees it. */
+import { Layer } from "effect"
+import type { ServiceDefinition } from "../service.ts"
+import { Infinity, INFINITY_DEFAULT_URL } from "./client.ts"
+import { InfinitySourceLive } from "./connector.ts"
+
+export const infinityService: ServiceDefinition = {
+  name: "infinity",
+  title: "Infinity",
+  credentialVariable: "INFINITY_API_TOKEN",
+  urlVariable: "INFINITY_API_URL",
+  defaultUrl: INFINITY_DEFAULT_URL,
+  credentialHint: "Infinity → Profile → Personal Token → Create Token",
+  onlyFlag: "board",
+  workspaceFlag: "workspace",
+  source: (config) =>
+    InfinitySourceLive.pipe(Layer.provide(Infinity.layer({
+      baseUrl: config.apiUrl,
+      token: config.credential,
+      budget: config.budget,
+      ...(config.perSecond === undefined ? {} : { perSecond: config.perSecond })
+    })))
+}
