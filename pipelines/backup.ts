@@ -48,6 +48,8 @@ export const backup = (request: BackupRequest): Effect.Effect<
   Effect.scoped(Effect.gen(function*() {
     const source = yield* BackupSource
     const progress = yield* ProgressReporter
+    // Whatever happens, the live line ends first, so an error gets a line of its own.
+    yield* Effect.addFinalizer(() => progress.finish)
     const started = yield* Clock.currentTimeMillis
     const session = yield* openArchive({
       service: source.service,
@@ -91,7 +93,6 @@ export const backup = (request: BackupRequest): Effect.Effect<
       })
     )
     const result = yield* session.complete(account ?? "unknown")
-    yield* progress.finish
     const stats = yield* Effect.flatMap(RateBudgets, (b) => b.all).pipe(
       Effect.flatMap((all) => Effect.forEach(all, (b) => b.budget.stats))
     )

@@ -9,7 +9,6 @@ import { RateBudgets } from "../src/shared/rate-budget.ts"
 export interface Progress {
   readonly update: (unit: string, done: number, total: number) => Effect.Effect<void>
   readonly warn: (message: string) => Effect.Effect<void>
-  readonly info: (message: string) => Effect.Effect<void>
   /** Ends the live line, if any. */
   readonly finish: Effect.Effect<void>
 }
@@ -72,7 +71,7 @@ export const makeProgress = (options: ProgressOptions) =>
     const say = (prefix: string) => (message: string) =>
       options.mode === "silent" ? Effect.void : endLive.pipe(Effect.zipRight(Effect.sync(() => write(`${prefix}${message}\n`))))
 
-    return { update, warn: say("warning: "), info: say(""), finish: endLive } satisfies Progress
+    return { update, warn: say("warning: "), finish: endLive } satisfies Progress
   })
 
 export const progressLayer = (options: ProgressOptions) => Layer.effect(ProgressReporter, makeProgress(options))

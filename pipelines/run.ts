@@ -18,8 +18,10 @@ export const exitCodeFor = (cause: Cause.Cause<unknown>): number => {
 
 /** The one stderr line for a failure, or nothing when @effect/cli already printed a usage error. */
 export const lineFor = (cause: Cause.Cause<unknown>): string | undefined => {
+  // Ctrl-C: finalizers have removed anything half-written; say so in one line, exit 130.
+  if (Cause.isInterruptedOnly(cause)) return "ferry: interrupted"
   const e = Option.getOrElse(Cause.failureOption(cause), () => Cause.squash(cause))
-  if (Cause.isInterruptedOnly(cause) || ValidationError.isValidationError(e)) return undefined
+  if (ValidationError.isValidationError(e)) return undefined
   const text = e instanceof Error && e.message !== "" ? e.message : String(Predicate.hasProperty(e, "_tag") ? e._tag : e)
   return `ferry: ${text.replace(/\s*\n\s*/g, " ")}`
 }

@@ -9,7 +9,8 @@
  */
 import { FileSystem, type Path } from "@effect/platform"
 import { Effect, Either, Stream } from "effect"
-import { createHash } from "node:crypto"
+import { COLLECTIONS } from "../src/archive/collections.ts"
+import { type Digest, digestBytes } from "../src/archive/digest.ts"
 import { type Manifest, decodeManifest, MANIFEST_NAME } from "../src/archive/manifest.ts"
 import { type ArchiveEntry, type ArchiveFormat, archiveEntries, collectText, detectFormat } from "../src/archive/reader.ts"
 import { isSafeEntryName } from "../src/archive/safe-name.ts"
@@ -39,7 +40,7 @@ export const verifyArchive = (
     const size = Number((yield* fs.stat(file).pipe(Effect.orDie)).size)
 
     const problems = new Set<string>()
-    const members = new Map<string, MemberDigest>()
+    const members = new Map<string, Digest>()
     let manifestText: string | undefined
     let readToEnd = false
 
@@ -62,7 +63,7 @@ export const verifyArchive = (
         ? collectText(file, name, MAX_MANIFEST_BYTES)(entry.bytes).pipe(Effect.map((text) => {
           manifestText = text
         }))
-        : digest(entry.bytes).pipe(Effect.map((d) => {
+        : digestBytes(entry.bytes).pipe(Effect.map((d) => {
           members.set(name, d)
         }))
       // In a zip, a damaged member does not keep the others from being checked; a tar.gz is one
@@ -111,37 +112,13 @@ export const verifyArchive = (
 
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
-interface MemberDigest {
-  readonly bytes: number
-  readonly sha256: string
-  readonly lines: number
-}
-
-/** Bytes, sha256 and lines (`\n` count, plus a last line without one) of a member, streamed. */
-const digest = <E>(bytes: Stream.Stream<Uint8Array, E>): Effect.Effect<MemberDigest, E> =>
-  Stream.runFold(bytes, { hash: createHash("sha256"), bytes: 0, lines: 0, last: 0x0a }, (acc, chunk) => {
-    acc.hash.update(chunk)
-    acc.bytes += chunk.length
-    let at = chunk.indexOf(0x0a)
-    while (at !== -1) {
-      acc.lines++
-      at = chunk.indexOf(0x0a, at + 1)
-    }
-    if (chunk.length > 0) acc.last = chunk[chunk.length - 1]!
-    return acc
-  }).pipe(Effect.map((acc) => ({
-    bytes: acc.bytes,
-    sha256: acc.hash.digest("hex"),
-    lines: acc.lines + (acc.last === 0x0a ? 0 : 1)
-  })))
-
 const DATA_FILE = /^data\/([^/]+)\.jsonl$/
 
 /**
  * Every difference between the manifest and what was read. When the archive could not be read
  * to its end, members not reached are not reported as missing (the truncation already is).
  */
-const compare = (manifest: Manifest, members: ReadonlyMap<string, MemberDigest>, readToEnd: boolean): Array<string> => {
+const compare = (manifest: Manifest, members: ReadonlyMap<string, Digest>, readToEnd: boolean): Array<string> => {
   const problems: Array<string> = []
   const listed = new Set<string>()
   for (const entry of manifest.files) {
@@ -190,6 +167,16 @@ const compare = (manifest: Manifest, members: ReadonlyMap<string, MemberDigest>,
       if (!dataFiles.has(collection)) {
         problems.push(`counts names ${collection}, but data/${collection}.jsonl is absent`)
       }
+    }
+    // Version 1 has exactly these data files, each present even when empty.
+    const required: ReadonlyArray<string> = COLLECTIONS[manifest.service]
+    for (const collection of required) {
+      if (!dataFiles.has(collection) && !Object.hasOwn(manifest.counts, collection)) {
+        problems.push(`data/${collection}.jsonl is missing (every ${manifest.service} archive has it, even when empty)`)
+      }
+    }
+    for (const collection of dataFiles) {
+      if (!required.includes(collection)) problems.push(`data/${collection}.jsonl is not a ${manifest.service} collection of format version 1`)
     }
   }
   return problems

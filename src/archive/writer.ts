@@ -12,6 +12,7 @@
  *   interruption nothing is left behind: not the temporary archive, not the staging folder.
  */
 import { heapGuard } from "../shared/heap.ts"
+import { digestBytes } from "./digest.ts"
 import { FileSystem, Path } from "@effect/platform"
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import { ZipArchive, TarArchive, type Archiver } from "archiver"
@@ -321,27 +322,10 @@ export const fileTimestamp = (date: Date): string => date.toISOString().replace(
 /** The archive name pattern: `<service>-<YYYYMMDDTHHMMSSZ>[-N].<zip|tar.gz>`. */
 export const ARCHIVE_NAME = /^(kinopio|infinity)-(\d{8}T\d{6}Z)(?:-(\d+))?\.(zip|tar\.gz)$/
 
-/** Bytes, sha256 and lines (`\n` count, plus one for a last line without one) of a staged file. */
+/** Bytes, sha256 and lines of a staged file. */
 const digestFile = (file: string) =>
   Effect.flatMap(FileSystem.FileSystem, (fs) =>
-    fs.stream(file, { chunkSize: 256 * 1024 }).pipe(
-      Stream.runFold({ hash: createHash("sha256"), bytes: 0, lines: 0, last: 0x0a }, (acc, chunk) => {
-        heapGuard.check() // reading every member back leaves a buffer per chunk behind
-        acc.hash.update(chunk)
-        acc.bytes += chunk.length
-        let at = chunk.indexOf(0x0a)
-        while (at !== -1) {
-          acc.lines++
-          at = chunk.indexOf(0x0a, at + 1)
-        }
-        if (chunk.length > 0) acc.last = chunk[chunk.length - 1]!
-        return acc
-      }),
-      Effect.map((acc) => ({
-        bytes: acc.bytes,
-        sha256: acc.hash.digest("hex"),
-        lines: acc.lines + (acc.last === 0x0a ? 0 : 1)
-      })),
+    digestBytes(fs.stream(file, { chunkSize: 256 * 1024 })).pipe(
       Effect.mapError((e) => new ArchiveWriteFailed({ path: file, reason: e.message }))
     ))
 

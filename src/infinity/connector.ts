@@ -5,6 +5,7 @@
  * lists them, since their links expire two hours later.
  */
 import { Effect, Layer, Stream } from "effect"
+import { COLLECTIONS } from "../archive/collections.ts"
 import { safeFileName } from "../archive/safe-name.ts"
 import { type BackupOptions, type BackupPart, BackupSource, type Entity, type Source } from "../connector.ts"
 import type { ConnectorError } from "../errors.ts"
@@ -13,20 +14,7 @@ import { boardMarkdown, folderSheets } from "./board-document.ts"
 import { Infinity, type InfinityClient, type Pages } from "./client.ts"
 import { type BoardContext, itemTitle } from "./values.ts"
 
-export const INFINITY_COLLECTIONS = [
-  "profile",
-  "workspaces",
-  "users",
-  "boards",
-  "folders",
-  "attributes",
-  "views",
-  "items",
-  "comments",
-  "references",
-  "attachments",
-  "hooks"
-] as const
+export const INFINITY_COLLECTIONS = COLLECTIONS.infinity
 
 /** Comment lists in flight: enough to hide latency; the budget sets the pace. */
 const COMMENTS_CONCURRENCY = 4

@@ -5,12 +5,8 @@
  * undocumented field is kept (`Rest`). The archive stores the raw JSON; these schemas check it.
  */
 import { Schema } from "effect"
+import { Rest, opt, Str, Bool, Arr } from "../shared/loose-schema.ts"
 
-const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
-const opt = <S extends Schema.Schema.Any>(s: S) => Schema.optional(Schema.NullOr(s))
-const Str = opt(Schema.String)
-const Bool = opt(Schema.Boolean)
-const Arr = opt(Schema.Array(Schema.Unknown))
 /** Empty settings come as `[]`, others as an object. */
 const Settings = opt(Schema.Union(Rest, Schema.Array(Schema.Unknown)))
 const SortOrder = opt(Schema.Union(Schema.String, Schema.Number))

@@ -5,6 +5,7 @@
  * `/space/:id/removedCards` is their only complete source.
  */
 import { Chunk, Effect, Layer, Option, Stream } from "effect"
+import { COLLECTIONS } from "../archive/collections.ts"
 import { safeFileName } from "../archive/safe-name.ts"
 import { type BackupOptions, type BackupPart, BackupSource, type Entity, type Source } from "../connector.ts"
 import type { ConnectorError } from "../errors.ts"
@@ -13,18 +14,7 @@ import { Kinopio, type KinopioClient, SPACES_PER_REQUEST } from "./client.ts"
 import { renderSpace } from "./markdown.ts"
 import { spaceChildren } from "./schema.ts"
 
-export const KINOPIO_COLLECTIONS = [
-  "user",
-  "spaces",
-  "removedSpaces",
-  "cards",
-  "removedCards",
-  "connections",
-  "connectionTypes",
-  "tags",
-  "favorites",
-  "notifications"
-] as const
+export const KINOPIO_COLLECTIONS = COLLECTIONS.kinopio
 
 /** Removed-card fetches in flight: enough to hide network latency; the budget sets the pace. */
 const REMOVED_CARDS_CONCURRENCY = 4
@@ -34,89 +24,143 @@ const entities = (collection: string, list: ReadonlyArray<Entity>): BackupPart =
 const warnings = (checked: Checked<unknown>): ReadonlyArray<BackupPart> =>
   checked.warnings.map((message) => ({ _tag: "Warning", message }))
 
-/** A full space split as the contract says: children to their own files, each keeping its spaceId. */
-export const splitSpace = (space: Entity): { readonly record: Entity; readonly children: Record<string, ReadonlyArray<Entity>>; readonly warnings: ReadonlyArray<string> } => {
+const isEntity = (v: unknown): v is Entity => typeof v === "object" && v !== null && !Array.isArray(v)
+
+export interface SplitSpace {
+  /** The space's own record: everything but the child collections that have their own files. */
+  readonly record: Entity
+  /** cards (live ones), connections, connectionTypes, tags; each child keeps (or is given) its spaceId. */
+  readonly children: Readonly<Record<string, ReadonlyArray<Entity>>>
+  /** Soft-removed cards the space carried inline (in `cards` with isRemoved, or in `removedCards`). */
+  readonly inlineRemoved: ReadonlyArray<Entity>
+  readonly warnings: ReadonlyArray<string>
+}
+
+/** A full space split as the contract says: child collections leave the record for their own files. */
+export const splitSpace = (space: Entity): SplitSpace => {
   const record: Record<string, unknown> = {}
   const children: Record<string, Array<Entity>> = {}
+  const inlineRemoved: Array<Entity> = []
   const problems: Array<string> = []
   const spaceId = space["id"]
+  const own = (child: Entity) => (child["spaceId"] === undefined ? { ...child, spaceId } : child)
   for (const [key, value] of Object.entries(space)) {
-    const collection = (spaceChildren as Record<string, string>)[key]
+    const collection = key === "removedCards" ? "removedCards" : (spaceChildren as Record<string, string>)[key]
     if (collection === undefined) {
       record[key] = value
       continue
     }
     if (value === null || value === undefined) continue
-    if (!Array.isArray(value) || !value.every((v) => typeof v === "object" && v !== null && !Array.isArray(v))) {
+    if (!Array.isArray(value) || !value.every(isEntity)) {
       // Not a list of entities: nothing can be moved out safely, so it stays where it was.
       record[key] = value
       problems.push(`space ${String(spaceId)}: ${key} is not a list of objects; kept inside the space record`)
       continue
     }
-    children[collection] = (value as ReadonlyArray<Entity>).map((child) =>
-      child["spaceId"] === undefined ? { ...child, spaceId } : child
-    )
+    for (const child of value) {
+      if (collection === "removedCards" || (collection === "cards" && child["isRemoved"] === true)) inlineRemoved.push(own(child))
+      else (children[collection] ??= []).push(own(child))
+    }
   }
-  return { record, children, warnings: problems }
+  return { record, children, inlineRemoved, warnings: problems }
 }
 
-const fetchSpaces = (client: KinopioClient, ids: ReadonlyArray<string>) =>
+/**
+ * The space's removed cards: the route's list is the complete source and wins; a card seen only
+ * inline is kept too. None when the account may not list them (only editors may).
+ */
+const removedCardsOf = (client: KinopioClient, spaceId: string, inline: ReadonlyArray<Entity>): Effect.Effect<ReadonlyArray<BackupPart>, ConnectorError> =>
+  client.removedCards(spaceId).pipe(
+    Effect.map((checked): ReadonlyArray<BackupPart> => {
+      const listed = checked.value.map((c) => (c["spaceId"] === undefined ? { ...c, spaceId } : c))
+      const ids = new Set(listed.map((c) => c["id"]))
+      return [...warnings(checked), entities("removedCards", [...listed, ...inline.filter((c) => !ids.has(c["id"]))])]
+    }),
+    Effect.catchTag("ServiceError", (e) =>
+      e.reason === "Forbidden" || e.reason === "NotFound"
+        ? Effect.succeed<ReadonlyArray<BackupPart>>([
+          { _tag: "Warning", message: `removed cards of space ${spaceId} are not readable by this account (${e.reason}); only those sent inline are kept` },
+          entities("removedCards", inline)
+        ])
+        : Effect.fail(e))
+  )
+
+/** A space as fetched in full, or, when the full record could not be read, its summary from the listing. */
+type Fetched = { readonly _tag: "Full"; readonly space: Entity } | { readonly _tag: "Summary"; readonly space: Entity; readonly why: string }
+
+const fetchSpaces = (client: KinopioClient, ids: ReadonlyArray<string>, summaries: ReadonlyMap<string, Entity>) =>
   Effect.gen(function*() {
     const fetched = yield* client.spaces(ids)
-    const byId = new Map(fetched.value.map((s) => [s["id"] as string, s]))
+    const byId = new Map(fetched.value.map((s) => [String(s["id"]), s]))
     const parts: Array<BackupPart> = [...warnings(fetched)]
-    // An implementation may leave some out (a removed space, say): ask for those one by one.
-    const spaces: Array<Entity> = []
+    const spaces: Array<Fetched> = []
     for (const id of ids) {
       const found = byId.get(id)
       if (found !== undefined) {
-        spaces.push(found)
+        spaces.push({ _tag: "Full", space: found })
         continue
       }
+      // An implementation may leave some out of /space/multiple (a removed space, say): ask for it alone.
       const single = yield* client.space(id).pipe(
-        Effect.map(Option.some),
+        Effect.map((checked) => {
+          parts.push(...warnings(checked))
+          return Option.some(checked.value)
+        }),
         Effect.catchTag("ServiceError", (e) =>
-          e.reason === "NotFound" || e.reason === "Forbidden"
-            ? Effect.as(Effect.sync(() => parts.push({ _tag: "Warning", message: `space ${id} is listed but could not be read (${e.reason}); skipped` })), Option.none())
-            : Effect.fail(e))
+          e.reason === "NotFound" || e.reason === "Forbidden" ? Effect.succeed(Option.none<Entity>()) : Effect.fail(e))
       )
-      if (Option.isSome(single)) {
-        parts.push(...warnings(single.value))
-        spaces.push(single.value.value)
-      }
+      const summary = summaries.get(id)
+      if (Option.isSome(single)) spaces.push({ _tag: "Full", space: single.value })
+      else if (summary !== undefined) spaces.push({ _tag: "Summary", space: summary, why: "its full record could not be read" })
+      else parts.push({ _tag: "Warning", message: `space ${id} could not be read by this account; skipped` })
     }
     return { spaces, parts }
   })
 
-const removedCardsOf = (client: KinopioClient, spaceId: string): Effect.Effect<ReadonlyArray<BackupPart>, ConnectorError> =>
-  client.removedCards(spaceId).pipe(
-    Effect.map((checked): ReadonlyArray<BackupPart> => [
-      ...warnings(checked),
-      entities("removedCards", checked.value.map((c) => (c["spaceId"] === undefined ? { ...c, spaceId } : c)))
-    ]),
-    // Only editors may list removed cards: a space the account can only view has none to keep.
-    Effect.catchTag("ServiceError", (e) =>
-      e.reason === "Forbidden" || e.reason === "NotFound"
-        ? Effect.succeed([{ _tag: "Warning", message: `removed cards of space ${spaceId} are not readable by this account (${e.reason}); none kept` }] as const)
-        : Effect.fail(e))
-  )
+const spaceParts = (client: KinopioClient, fetched: Fetched, removedIds: ReadonlySet<string>) => {
+  const { children, inlineRemoved, record, warnings: problems } = splitSpace(fetched.space)
+  const id = String(fetched.space["id"])
+  const removedCards = fetched._tag === "Full" ? removedCardsOf(client, id, inlineRemoved) : Effect.succeed([])
+  return Effect.map(removedCards, (removed): ReadonlyArray<BackupPart> => [
+    ...problems.map((message): BackupPart => ({ _tag: "Warning", message })),
+    ...(fetched._tag === "Summary"
+      ? [{ _tag: "Warning", message: `space ${id}: ${fetched.why}; its listing summary is kept, without cards` } as const]
+      : []),
+    entities(removedIds.has(id) ? "removedSpaces" : "spaces", [record]),
+    ...Object.entries(children).map(([collection, list]) => entities(collection, list)),
+    ...removed,
+    {
+      _tag: "Document",
+      path: `markdown/${safeFileName(String(fetched.space["name"] ?? ""), id, "md")}`,
+      content: renderSpace({
+        space: fetched.space,
+        cards: children["cards"] ?? [],
+        connections: children["connections"] ?? [],
+        connectionTypes: children["connectionTypes"] ?? []
+      })
+    }
+  ])
+}
 
 /**
  * Favorites come as one object of lists (users, spaces, colours...): one line per favorite,
- * `favoriteList` naming the list it came from; a favorite that is not an object (a colour)
- * is kept as `value`.
+ * `favoriteList` naming the list it came from; a favorite that is not an object (a colour) is
+ * kept as `value`. The response's other fields (the user's own) make one line of their own,
+ * `favoriteList: "user"`, so nothing the service sent is dropped.
  */
 export const favoritesOf = (body: unknown): ReadonlyArray<Entity> => {
   const line = (value: unknown, list?: string): Entity => {
     const context = list === undefined ? {} : { favoriteList: list }
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-      ? { ...(value as Entity), ...context }
-      : { ...context, value }
+    return isEntity(value) ? { ...value, ...context } : { ...context, value }
   }
   if (Array.isArray(body)) return body.map((v) => line(v))
-  if (typeof body !== "object" || body === null) return []
-  // The other top-level fields are the user's own, already in data/user.jsonl.
-  return Object.entries(body as Entity).flatMap(([key, value]) => (Array.isArray(value) ? value.map((v) => line(v, key)) : []))
+  if (!isEntity(body)) return body === null || body === undefined ? [] : [line(body)]
+  const lists = Object.entries(body).filter(([, value]) => Array.isArray(value)) as Array<[string, Array<unknown>]>
+  const rest = Object.fromEntries(Object.entries(body).filter(([, value]) => !Array.isArray(value)))
+  return [
+    ...lists.flatMap(([key, values]) => values.map((v) => line(v, key))),
+    ...(Object.keys(rest).length === 0 ? [] : [{ favoriteList: "user", ...rest }])
+  ]
 }
 
 export const backupKinopio = (client: KinopioClient, options: BackupOptions): Stream.Stream<BackupPart, ConnectorError> =>
@@ -125,19 +169,19 @@ export const backupKinopio = (client: KinopioClient, options: BackupOptions): St
     const listed = yield* client.userSpaces
     const removed = yield* client.removedSpaces
     const only = new Set(options.only)
-    const keep = (e: Entity) => only.size === 0 || only.has(e["id"] as string)
-    const removedIds = new Set(removed.value.map((s) => s["id"] as string))
+    const keep = (e: Entity) => only.size === 0 || only.has(String(e["id"]))
+    const removedIds = new Set(removed.value.map((s) => String(s["id"])))
+    const summaries = new Map([...listed.value, ...removed.value].map((s) => [String(s["id"]), s]))
     const ids = [...new Set([
-      ...listed.value.filter(keep).map((s) => s["id"] as string),
-      ...removed.value.filter(keep).map((s) => s["id"] as string),
+      ...listed.value.filter(keep).map((s) => String(s["id"])),
+      ...removed.value.filter(keep).map((s) => String(s["id"])),
       // A space named with --space that the account can view without owning it.
       ...options.only
     ])]
     const total = ids.length
-    let done = 0
 
     const head: ReadonlyArray<BackupPart> = [
-      { _tag: "Account", id: user.value["id"] as string },
+      { _tag: "Account", id: String(user.value["id"]) },
       ...warnings(user),
       ...warnings(listed),
       ...warnings(removed),
@@ -145,39 +189,22 @@ export const backupKinopio = (client: KinopioClient, options: BackupOptions): St
       { _tag: "Progress", unit: "spaces", done: 0, total }
     ]
 
-    const batches = Stream.fromIterable(chunksOf(ids, SPACES_PER_REQUEST)).pipe(
-      Stream.mapEffect((batch) => fetchSpaces(client, batch)),
+    const perSpace = Stream.fromIterable(chunksOf(ids, SPACES_PER_REQUEST)).pipe(
+      Stream.mapEffect((batch) => fetchSpaces(client, batch, summaries)),
       Stream.flatMap(({ parts, spaces }) =>
-        Stream.concat(
-          Stream.fromIterable(parts),
+        Stream.make({ parts, isSpace: false }).pipe(Stream.concat(
           Stream.fromIterable(spaces).pipe(
-            Stream.mapEffect((space) =>
-              removedCardsOf(client, space["id"] as string).pipe(Effect.map((removedCards) => {
-                const { children, record, warnings: problems } = splitSpace(space)
-                const id = space["id"] as string
-                const parts: Array<BackupPart> = [
-                  ...problems.map((message): BackupPart => ({ _tag: "Warning", message })),
-                  entities(removedIds.has(id) ? "removedSpaces" : "spaces", [record]),
-                  ...Object.entries(children).map(([collection, list]) => entities(collection, list)),
-                  ...removedCards,
-                  {
-                    _tag: "Document",
-                    path: `markdown/${safeFileName(String(space["name"] ?? ""), id, "md")}`,
-                    content: renderSpace({
-                      space,
-                      cards: children["cards"] ?? [],
-                      connections: children["connections"] ?? [],
-                      connectionTypes: children["connectionTypes"] ?? []
-                    })
-                  },
-                  { _tag: "Progress", unit: "spaces", done: ++done, total }
-                ]
-                return parts
-              })), { concurrency: REMOVED_CARDS_CONCURRENCY }),
-            Stream.flattenIterables
+            Stream.mapEffect(
+              (fetched) => Effect.map(spaceParts(client, fetched, removedIds), (parts) => ({ parts, isSpace: true })),
+              { concurrency: REMOVED_CARDS_CONCURRENCY }
+            )
           )
-        )
-      )
+        ))
+      ),
+      // Counted after the concurrent step, which keeps order: progress only goes forward.
+      Stream.mapAccum(0, (done, { isSpace, parts }): readonly [number, ReadonlyArray<BackupPart>] =>
+        isSpace ? [done + 1, [...parts, { _tag: "Progress", unit: "spaces", done: done + 1, total }]] : [done, parts]),
+      Stream.flattenIterables
     )
 
     const tail = Stream.fromIterableEffect(Effect.gen(function*() {
@@ -186,7 +213,7 @@ export const backupKinopio = (client: KinopioClient, options: BackupOptions): St
       return [...warnings(notifications), entities("favorites", favorites), entities("notifications", notifications.value)]
     }))
 
-    return Stream.concat(Stream.concat(Stream.fromIterable(head), batches), tail)
+    return Stream.fromIterable(head).pipe(Stream.concat(perSpace), Stream.concat(tail))
   }))
 
 const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> =>

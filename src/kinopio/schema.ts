@@ -5,20 +5,11 @@
  * these schemas check it and give typed access to the few fields Ferry reads.
  */
 import { Schema } from "effect"
+import { Rest, opt, Str, Bool, Num, Arr, Obj } from "../shared/loose-schema.ts"
 
-const Rest = Schema.Record({ key: Schema.String, value: Schema.Unknown })
-const opt = <S extends Schema.Schema.Any>(s: S) => Schema.optional(Schema.NullOr(s))
-const Str = opt(Schema.String)
-const Bool = opt(Schema.Boolean)
-const Num = opt(Schema.Number) // "Integer" in the docs; real accounts hold fractions
-const Arr = opt(Schema.Array(Schema.Unknown))
-const Obj = opt(Rest)
 
 export const SpaceId = Schema.String.pipe(Schema.minLength(1), Schema.brand("kinopio/SpaceId"))
 export type SpaceId = typeof SpaceId.Type
-
-/** What Ferry cannot do without: an id to name and fetch the entity by. */
-export const Identified = Schema.Struct({ id: Schema.String.pipe(Schema.minLength(1)) }, Rest)
 
 export const User = Schema.Struct({
   id: Schema.String,

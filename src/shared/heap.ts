@@ -33,14 +33,20 @@ export interface HeapGuard {
 export const makeHeapGuard = (ceilingBytes = 96 * 1024 * 1024): HeapGuard => {
   const gc = collector()
   let forced = 0
+  // After a collection the bar is what survived it plus the ceiling's headroom, so a live set
+  // larger than the ceiling (one huge space) does not trigger a collection on every check.
+  let bar = ceilingBytes
+  const used = () => {
+    // Buffers read from files count too: they live outside the JS heap but hold memory all the same.
+    const stats = getHeapStatistics()
+    return stats.used_heap_size + stats.external_memory
+  }
   return {
     check: () => {
-      if (gc === undefined) return
-      // Buffers read from files count too: they live outside the JS heap but hold memory all the same.
-      const stats = getHeapStatistics()
-      if (stats.used_heap_size + stats.external_memory < ceilingBytes) return
+      if (gc === undefined || used() < bar) return
       gc()
       forced++
+      bar = Math.max(ceilingBytes, used() + ceilingBytes / 2)
     },
     collections: () => forced
   }

@@ -26,7 +26,7 @@ export interface ApiClientConfig {
 export interface RetryPolicy {
   /** Retries after a 5xx, a timeout, a dropped connection or a cut-off body. */
   readonly times: number
-  /** First backoff; doubles each retry, with full jitter. */
+  /** First backoff; doubles each retry, with jitter (never less than half of it). */
   readonly base: Duration.DurationInput
   readonly cap: Duration.DurationInput
   /** Retries after a 429 (each waits out the cooldown first). */
@@ -78,17 +78,23 @@ export interface ApiClient {
 /** A download's connection broke mid-body; the download starts again. */
 export class BodyInterrupted extends Data.TaggedError("BodyInterrupted")<{ readonly detail: string }> {}
 
+/** What one attempt came to; `retrying` turns it into a result, a wait or a failure. */
 type Outcome<A> =
   | { readonly _tag: "Done"; readonly value: A }
   | { readonly _tag: "RateLimited"; readonly retryAfter: Option.Option<Duration.Duration> }
   | { readonly _tag: "Transient"; readonly status?: number; readonly detail: string }
   | { readonly _tag: "Final"; readonly error: ServiceError }
 
-type Attempt =
-  | { readonly _tag: "Done"; readonly body: unknown }
-  | { readonly _tag: "RateLimited"; readonly retryAfter: Option.Option<Duration.Duration> }
-  | { readonly _tag: "Transient"; readonly status?: number; readonly detail: string }
-  | { readonly _tag: "Final"; readonly error: ServiceError | ResponseInvalid }
+const reasonFor = (status: number): ServiceError["reason"] =>
+  status === 401
+    ? "Unauthorized"
+    : status === 403
+    ? "Forbidden"
+    : status === 404
+    ? "NotFound"
+    : status === 409
+    ? "Conflict"
+    : "Rejected"
 
 export const makeApiClient = (config: ApiClientConfig): Effect.Effect<ApiClient, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -97,58 +103,7 @@ export const makeApiClient = (config: ApiClientConfig): Effect.Effect<ApiClient,
     const { budget, service } = config
     const secret = Redacted.value(config.credential)
     const base = config.baseUrl.replace(/\/+$/, "")
-
-    const attempt = (req: ApiRequest): Effect.Effect<Attempt> => {
-      let built = HttpClientRequest.make(req.method)(base + req.path).pipe(
-        HttpClientRequest.acceptJson,
-        (r) => config.authorize(r, secret)
-      )
-      if (req.query !== undefined) built = HttpClientRequest.setUrlParams(built, req.query)
-      if (req.body !== undefined) built = HttpClientRequest.bodyUnsafeJson(built, req.body)
-      return budget.take.pipe(
-        Effect.zipRight(http.execute(built)),
-        Effect.flatMap((res) =>
-          Effect.map(res.text, (text): Attempt => classify(res.status, res.headers["retry-after"], text, req))
-        ),
-        Effect.timeoutFail({ duration: policy.timeout, onTimeout: () => "timed out" as const }),
-        Effect.catchAll((e) =>
-          Effect.succeed<Attempt>({
-            _tag: "Transient",
-            detail: e === "timed out" ? "timed out" : e._tag === "RequestError" ? "could not connect" : "connection dropped"
-          })
-        ),
-        Effect.scoped
-      )
-    }
-
-    const classify = (status: number, retryAfterHeader: string | undefined, text: string, req: ApiRequest): Attempt => {
-      if (status >= 200 && status < 300) {
-        if (text.trim() === "") return { _tag: "Done", body: null }
-        try {
-          return { _tag: "Done", body: JSON.parse(text) }
-        } catch {
-          // A body that is not JSON after a 2xx is most often one cut short: try again.
-          return { _tag: "Transient", status, detail: "the body was not complete JSON" }
-        }
-      }
-      if (status === 429) return { _tag: "RateLimited", retryAfter: parseRetryAfter(retryAfterHeader) }
-      if (status === 408 || status >= 500) return { _tag: "Transient", status, detail: `HTTP ${status}` }
-      const reason = status === 401
-        ? "Unauthorized"
-        : status === 403
-        ? "Forbidden"
-        : status === 404
-        ? "NotFound"
-        : status === 409
-        ? "Conflict"
-        : "Rejected"
-      const detail = scrub(detailOf(text))
-      return {
-        _tag: "Final",
-        error: new ServiceError({ service, route: req.route, reason, status, ...(detail === "" ? {} : { detail }) })
-      }
-    }
-
+    const origin = new URL(base).origin
     const scrub = (text: string) => (secret === "" ? text : text.split(secret).join("[redacted]"))
 
     const jitteredBackoff = (retry: number) =>
@@ -158,93 +113,18 @@ export const makeApiClient = (config: ApiClientConfig): Effect.Effect<ApiClient,
         return Duration.millis(ceiling / 2 + r * ceiling / 2)
       })
 
-    const request = (req: ApiRequest) =>
+    /**
+     * The one retry policy. Each attempt first takes a budget slot (outside its timeout: waiting
+     * for a slot or a 429 pause is not the service being slow). A 429 pauses every request on
+     * the credential; a transient failure backs off, when repeating the request is harmless.
+     */
+    const retrying = <A, E, R>(route: string, mayRepeat: boolean, attempt: Effect.Effect<Outcome<A>, E, R>) =>
       Effect.gen(function*() {
         let transient = 0
         let limited = 0
         while (true) {
-          const result = yield* attempt(req)
-          switch (result._tag) {
-            case "Done":
-              return result.body
-            case "Final":
-              return yield* Effect.fail(result.error)
-            case "RateLimited": {
-              yield* budget.record("rateLimited")
-              // Every request on this credential waits, not only this one.
-              yield* budget.pauseFor(config.pauseAfter429(result.retryAfter))
-              if (++limited > policy.rateLimitedTimes) {
-                return yield* Effect.fail(
-                  new ServiceError({ service, route: req.route, reason: "RateLimited", status: 429 })
-                )
-              }
-              yield* budget.record("retry")
-              break
-            }
-            case "Transient": {
-              const mayRepeat = req.method === "GET" || req.idempotent === true
-              if (!mayRepeat || ++transient > policy.times) {
-                return yield* Effect.fail(
-                  new ServiceError({
-                    service,
-                    route: req.route,
-                    reason: result.status === undefined ? "Unreachable" : "Unavailable",
-                    ...(result.status === undefined ? {} : { status: result.status }),
-                    detail: result.detail
-                  })
-                )
-              }
-              yield* Effect.sleep(yield* jitteredBackoff(transient - 1))
-              yield* budget.record("retry")
-              break
-            }
-          }
-        }
-      })
-
-    const origin = new URL(base).origin
-    const download = <A, E, R>(
-      req: { readonly route: string; readonly url: string },
-      consume: (bytes: Stream.Stream<Uint8Array, BodyInterrupted>) => Effect.Effect<A, E | BodyInterrupted, R>
-    ): Effect.Effect<A, E | ServiceError, R> =>
-      Effect.gen(function*() {
-        let transient = 0
-        let limited = 0
-        while (true) {
-          let built = HttpClientRequest.get(req.url)
-          if (new URL(req.url).origin === origin) built = config.authorize(built, secret)
-          const outcome = yield* budget.take.pipe(
-            Effect.zipRight(http.execute(built)),
-            Effect.flatMap((res): Effect.Effect<Outcome<A>, E, R> => {
-              if (res.status === 429) return Effect.succeed({ _tag: "RateLimited", retryAfter: parseRetryAfter(res.headers["retry-after"]) } as const)
-              if (res.status === 408 || res.status >= 500) return Effect.succeed({ _tag: "Transient", status: res.status, detail: `HTTP ${res.status}` } as const)
-              if (res.status < 200 || res.status >= 300) {
-                return Effect.succeed({
-                  _tag: "Final",
-                  error: new ServiceError({
-                    service,
-                    route: req.route,
-                    reason: res.status === 401 ? "Unauthorized" : res.status === 403 ? "Forbidden" : res.status === 404 ? "NotFound" : "Rejected",
-                    status: res.status
-                  })
-                } as const)
-              }
-              const bytes = res.stream.pipe(Stream.mapError(() => new BodyInterrupted({ detail: "connection dropped" })))
-              return consume(bytes).pipe(
-                Effect.map((value) => ({ _tag: "Done", value } as const)),
-                Effect.catchIf(
-                  (e): e is BodyInterrupted => e instanceof BodyInterrupted,
-                  (e) => Effect.succeed({ _tag: "Transient", detail: e.detail } as const)
-                )
-              )
-            }),
-            Effect.catchIf(
-              (e): e is HttpClientError.HttpClientError => HttpClientError.isHttpClientError(e),
-              (e): Effect.Effect<Outcome<A>> =>
-                Effect.succeed({ _tag: "Transient", detail: e._tag === "RequestError" ? "could not connect" : "connection dropped" })
-            ),
-            Effect.scoped
-          )
+          yield* budget.take
+          const outcome = yield* attempt
           switch (outcome._tag) {
             case "Done":
               return outcome.value
@@ -254,22 +134,104 @@ export const makeApiClient = (config: ApiClientConfig): Effect.Effect<ApiClient,
               yield* budget.record("rateLimited")
               yield* budget.pauseFor(config.pauseAfter429(outcome.retryAfter))
               if (++limited > policy.rateLimitedTimes) {
-                return yield* Effect.fail(new ServiceError({ service, route: req.route, reason: "RateLimited", status: 429 }))
+                return yield* Effect.fail(new ServiceError({ service, route, reason: "RateLimited", status: 429 }))
               }
-              yield* budget.record("retry")
               break
             case "Transient":
-              if (++transient > policy.times) {
+              if (!mayRepeat || ++transient > policy.times) {
                 return yield* Effect.fail(
-                  new ServiceError({ service, route: req.route, reason: "Unavailable", detail: outcome.detail })
+                  new ServiceError({
+                    service,
+                    route,
+                    reason: outcome.status === undefined ? "Unreachable" : "Unavailable",
+                    ...(outcome.status === undefined ? {} : { status: outcome.status }),
+                    detail: outcome.detail
+                  })
                 )
               }
               yield* Effect.sleep(yield* jitteredBackoff(transient - 1))
-              yield* budget.record("retry")
               break
           }
+          yield* budget.record("retry")
         }
       })
+
+    /** The outcome of a status that is not a success. */
+    const failed = (route: string, status: number, retryAfter: string | undefined, text: string): Outcome<never> => {
+      if (status === 429) return { _tag: "RateLimited", retryAfter: parseRetryAfter(retryAfter) }
+      if (status === 408 || status >= 500) return { _tag: "Transient", status, detail: `HTTP ${status}` }
+      const detail = scrub(detailOf(text))
+      return {
+        _tag: "Final",
+        error: new ServiceError({ service, route, reason: reasonFor(status), status, ...(detail === "" ? {} : { detail }) })
+      }
+    }
+
+    const transport = (e: HttpClientError.HttpClientError | "timed out"): Outcome<never> => ({
+      _tag: "Transient",
+      detail: e === "timed out" ? "timed out" : e._tag === "RequestError" ? "could not connect" : "connection dropped"
+    })
+
+    const request = (req: ApiRequest) => {
+      let built = HttpClientRequest.make(req.method)(base + req.path).pipe(
+        HttpClientRequest.acceptJson,
+        (r) => config.authorize(r, secret)
+      )
+      if (req.query !== undefined) built = HttpClientRequest.setUrlParams(built, req.query)
+      if (req.body !== undefined) built = HttpClientRequest.bodyUnsafeJson(built, req.body)
+      const attempt = http.execute(built).pipe(
+        Effect.flatMap((res) =>
+          Effect.map(res.text, (text): Outcome<unknown> => {
+            if (res.status < 200 || res.status >= 300) return failed(req.route, res.status, res.headers["retry-after"], text)
+            if (text.trim() === "") return { _tag: "Done", value: null }
+            try {
+              return { _tag: "Done", value: JSON.parse(text) }
+            } catch {
+              // A body that is not JSON after a 2xx is most often one cut short: try again.
+              return { _tag: "Transient", status: res.status, detail: "the body was not complete JSON" }
+            }
+          })
+        ),
+        Effect.timeoutFail({ duration: policy.timeout, onTimeout: () => "timed out" as const }),
+        Effect.catchAll((e) => Effect.succeed(transport(e))),
+        Effect.scoped
+      )
+      return retrying(req.route, req.method === "GET" || req.idempotent === true, attempt)
+    }
+
+    const download = <A, E, R>(
+      req: { readonly route: string; readonly url: string },
+      consume: (bytes: Stream.Stream<Uint8Array, BodyInterrupted>) => Effect.Effect<A, E | BodyInterrupted, R>
+    ): Effect.Effect<A, E | ServiceError, R> => {
+      let built = HttpClientRequest.get(req.url)
+      if (new URL(req.url).origin === origin) built = config.authorize(built, secret)
+      const attempt = http.execute(built).pipe(
+        Effect.timeoutFail({ duration: policy.timeout, onTimeout: () => "timed out" as const }),
+        Effect.flatMap((res): Effect.Effect<Outcome<A>, E | "timed out" | HttpClientError.HttpClientError, R> => {
+          if (res.status < 200 || res.status >= 300) {
+            return Effect.map(Effect.orElseSucceed(res.text, () => ""), (text) => failed(req.route, res.status, res.headers["retry-after"], text))
+          }
+          // A body that stalls as long as a whole request may take is a broken connection.
+          const bytes = res.stream.pipe(
+            Stream.timeoutFail(() => new BodyInterrupted({ detail: "the transfer stalled" }), policy.timeout),
+            Stream.mapError((e) => (e instanceof BodyInterrupted ? e : new BodyInterrupted({ detail: "connection dropped" })))
+          )
+          return consume(bytes).pipe(
+            Effect.map((value): Outcome<A> => ({ _tag: "Done", value })),
+            Effect.catchIf(
+              (e): e is BodyInterrupted => e instanceof BodyInterrupted,
+              (e) => Effect.succeed<Outcome<A>>({ _tag: "Transient", detail: e.detail })
+            )
+          )
+        }),
+        Effect.catchIf(
+          (e): e is HttpClientError.HttpClientError | "timed out" => e === "timed out" || HttpClientError.isHttpClientError(e),
+          (e) => Effect.succeed(transport(e))
+        ),
+        Effect.scoped
+      )
+      return retrying(req.route, true, attempt)
+    }
 
     return { service, baseUrl: base, budget, request, download }
   })

@@ -5,6 +5,7 @@ import { Chunk, Effect, Stream } from "effect"
 import { crc32 } from "node:zlib"
 import * as tar from "tar"
 import yauzl from "yauzl"
+import { COLLECTIONS } from "../../src/archive/collections.ts"
 import { archiveEntries } from "../../src/archive/reader.ts"
 import { openArchive } from "../../src/archive/writer.ts"
 import type { ArchiveCorrupt, BadInput } from "../../src/errors.ts"
@@ -12,12 +13,12 @@ import { verifyArchive } from "../../pipelines/verify.ts"
 
 type Members = ReadonlyArray<readonly [string, Uint8Array]>
 
-/** A good archive from the real writer: 50 cards, 2 spaces, 1 user, an empty collection, a document. */
+/** A good archive from the real writer: 50 cards, 2 spaces, 1 user, empty collections, a document. */
 const goodArchive = (dir: string, format: "zip" | "tar.gz") =>
   Effect.scoped(Effect.gen(function*() {
     const session = yield* openArchive({
       service: "kinopio",
-      collections: ["user", "spaces", "cards", "tags"],
+      collections: COLLECTIONS.kinopio,
       outDir: dir,
       format,
       createdAt: new Date("2026-11-22T03:00:00.000Z"),
@@ -155,8 +156,8 @@ layer(NodeContext.layer)("verifyArchive", (it) => {
           format,
           service: "kinopio",
           createdAt: "2026-11-22T03:00:00.000Z",
-          files: 9,
-          entities: { user: 1, spaces: 2, cards: 50, tags: 0 },
+          files: 21, // 10 data files, 10 CSV, 1 Markdown
+          entities: { ...Object.fromEntries(COLLECTIONS.kinopio.map((c) => [c, 0])), user: 1, spaces: 2, cards: 50 },
           bytes: Number((yield* fs.stat(good)).size)
         })
       }))
@@ -223,6 +224,25 @@ layer(NodeContext.layer)("verifyArchive", (it) => {
       expect(problems).toContain("data/user.jsonl: 25 bytes where the manifest says 26")
       expect(problems).toContain("data/tags.jsonl: has no entry in the manifest's counts")
       expect(problems).toContain("counts names ghosts, but data/ghosts.jsonl is absent")
+    }))
+
+  it.scoped("a collection of the format dropped from archive and manifest alike, or one it does not have, is named", () =>
+    Effect.gen(function*() {
+      const { members, at } = yield* setup()
+      const dropped = editManifest(
+        [...members.filter(([n]) => n !== "data/tags.jsonl" && n !== "csv/tags.csv"), ["data/boards.jsonl", new Uint8Array()] as const],
+        (m) => {
+          delete m["counts"]["tags"]
+          m["files"] = m["files"].filter((f: { path: string }) => f.path !== "data/tags.jsonl" && f.path !== "csv/tags.csv")
+          m["files"].push({ path: "data/boards.jsonl", bytes: 0, sha256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" })
+          m["counts"]["boards"] = 0
+        }
+      )
+      yield* write(at("dropped.zip"), storedZip(dropped))
+      expect(yield* problemsOf(at("dropped.zip"))).toEqual([
+        "data/tags.jsonl is missing (every kinopio archive has it, even when empty)",
+        "data/boards.jsonl is not a kinopio collection of format version 1"
+      ])
     }))
 
   it.scoped("a manifest of another format version or service is refused", () =>

@@ -73,7 +73,7 @@ describe("ferry CLI", () => {
       ], { concurrency: "unbounded" })
       expect(good.code).toBe(0)
       expect(good.stdout).toContain("ok")
-      for (const [run, says] of [[bad, "flipped.zip"], [cut, "truncated.zip"], [other, "not a Ferry archive"], [missing, "no such file"]] as const) {
+      for (const [run, says] of [[bad, "data/user.jsonl"], [cut, "truncated.zip"], [other, "not a Ferry archive"], [missing, "no such file"]] as const) {
         expect(run.code, run.stderr).toBe(2)
         expect(stderrLines(run)).toHaveLength(1)
         expect(run.stderr).toContain(says)

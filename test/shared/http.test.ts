@@ -129,4 +129,17 @@ describe("ApiClient", () => {
       expect(t.seen[2]?.auth).toBeUndefined()
       expect((yield* budget.stats).requests).toBe(3)
     }))
+
+  it.effect("a pause longer than the request timeout is waited out, not counted as a timeout", () =>
+    Effect.gen(function*() {
+      const t = scripted([{ status: 429, headers: { "retry-after": "120" } }, { status: 200, body: "{\"ok\":1}" }])
+      const { api, budget } = yield* client(t)
+      // Ten requests queue behind the 429's pause of 120 s, twice the 60 s request timeout.
+      const fiber = yield* Effect.fork(Effect.all(Array.from({ length: 10 }, () => api.request(get)), { concurrency: 10 }))
+      yield* TestClock.adjust("5 minutes")
+      const results = yield* Fiber.join(fiber)
+      expect(results).toHaveLength(10)
+      expect(t.seen[1]!.at).toBeGreaterThanOrEqual(120_000)
+      expect(yield* budget.stats).toEqual({ requests: 11, rateLimited: 1, retries: 1 })
+    }))
 })

@@ -66,17 +66,4 @@ describe("redact", () => {
     expect(JSON.stringify(out)).toBe(`{"a":1,"__proto__":{"apiKey":"${REDACTED}","polluted":true}}`)
     expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined()
   })
-
-  it("is fast: 100k entities with nested cards in well under a second", () => {
-    const redactor = makeRedactor(["credential-123456"])
-    const entity = {
-      id: "s1",
-      name: "A space",
-      collaboratorKey: "ck",
-      cards: Array.from({ length: 20 }, (_, i) => ({ id: `c${i}`, name: `card ${i}`, x: i, y: i * 2, tags: ["a", "b"] }))
-    }
-    const started = performance.now()
-    for (let i = 0; i < 100_000 / 20; i++) redactor.entity(entity)
-    expect(performance.now() - started).toBeLessThan(1000)
-  })
 })
