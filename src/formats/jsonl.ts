@@ -13,13 +13,6 @@ export const toJsonLine = (entity: unknown): string => {
   return json + "\n"
 }
 
-/** Many lines as one string, ready for a single write. */
-export const toJsonLines = (entities: Iterable<unknown>): string => {
-  let out = ""
-  for (const entity of entities) out += toJsonLine(entity)
-  return out
-}
-
 /**
  * The text lines of a UTF-8 byte stream (`\n` or `\r\n` separated), empty lines dropped, one
  * output chunk per input chunk. (Faster than `Stream.splitLines`, which looks at every
