@@ -8,7 +8,6 @@ import { openArchive } from "../src/archive/writer.ts"
 import { BackupSource } from "../src/connector.ts"
 import type { ArchiveWriteFailed, ConnectorError } from "../src/errors.ts"
 import { heapGuard } from "../src/shared/heap.ts"
-import { RateBudgets } from "../src/shared/rate-budget.ts"
 import { ProgressReporter } from "./progress.ts"
 
 export interface BackupRequest {
@@ -43,7 +42,7 @@ const warningKind = (message: string) => message.replace(/\[\d+\]/g, "[]")
 export const backup = (request: BackupRequest): Effect.Effect<
   BackupSummary,
   ConnectorError | ArchiveWriteFailed,
-  BackupSource | ProgressReporter | RateBudgets | FileSystem.FileSystem | Path.Path
+  BackupSource | ProgressReporter | FileSystem.FileSystem | Path.Path
 > =>
   Effect.scoped(Effect.gen(function*() {
     const source = yield* BackupSource
@@ -51,6 +50,13 @@ export const backup = (request: BackupRequest): Effect.Effect<
     // Whatever happens, the live line ends first, so an error gets a line of its own.
     yield* Effect.addFinalizer(() => progress.finish)
     const started = yield* Clock.currentTimeMillis
+    // What this run spends: the difference, since another job may share the credential's budget.
+    const before = yield* source.stats
+    const spent = Effect.map(source.stats, (now) => ({
+      requests: now.requests - before.requests,
+      rateLimited: now.rateLimited - before.rateLimited,
+      retries: now.retries - before.retries
+    }))
     const session = yield* openArchive({
       service: source.service,
       collections: source.collections,
@@ -78,7 +84,7 @@ export const backup = (request: BackupRequest): Effect.Effect<
           case "File":
             return part.write((bytes) => session.documentBytes(part.path, bytes))
           case "Progress":
-            return progress.update(part.unit, part.done, part.total)
+            return Effect.flatMap(spent, (s) => progress.update(part.unit, part.done, part.total, s.requests))
           case "Warning": {
             const kind = warningKind(part.message)
             const seen = warnings.get(kind)
@@ -93,19 +99,16 @@ export const backup = (request: BackupRequest): Effect.Effect<
       })
     )
     const result = yield* session.complete(account ?? "unknown")
-    const stats = yield* Effect.flatMap(RateBudgets, (b) => b.all).pipe(
-      Effect.flatMap((all) => Effect.forEach(all, (b) => b.budget.stats))
-    )
-    const sum = (k: "requests" | "rateLimited" | "retries") => stats.reduce((n, s) => n + s[k], 0)
+    const stats = yield* spent
     return {
       service: source.service,
       archive: result.path,
       account: account ?? "unknown",
       entities: result.counts,
       bytes: result.bytes,
-      requests: sum("requests"),
-      rateLimited: sum("rateLimited"),
-      retries: sum("retries"),
+      requests: stats.requests,
+      rateLimited: stats.rateLimited,
+      retries: stats.retries,
       durationMs: (yield* Clock.currentTimeMillis) - started,
       warnings: [...warnings.values()]
     }

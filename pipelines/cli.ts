@@ -4,7 +4,7 @@
  * Ctrl-C; every failure is one line on standard error, a stack only with FERRY_DEBUG=1.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Console, Effect, Layer, Redacted } from "effect"
+import { Console, Effect, Layer, Option, Redacted } from "effect"
 import { BadInput } from "../src/errors.ts"
 import type { ServiceDefinition } from "../src/service.ts"
 import { serviceNames, services } from "../src/services.ts"
@@ -83,10 +83,12 @@ const verifyCommand = Command.make("verify", {
 
 const sandboxCommand = Command.make("sandbox", {
   port: Options.integer("port").pipe(Options.withDefault(8787), Options.withDescription("Port on 127.0.0.1 (default: 8787; 0 picks a free one)")),
-  seed: Options.text("seed").pipe(Options.withDefault("demo"), Options.withDescription("demo, empty, or generated:<spaces>x<cards> (default: demo)")),
+  seed: Options.text("seed").pipe(Options.withDefault("demo"), Options.withDescription("Kinopio's data: demo, empty, or generated:<spaces>x<cards> (default: demo)")),
+  infinitySeed: Options.text("infinity-seed").pipe(Options.optional, Options.withDescription("Infinity's data: demo, empty, or generated:<boards>x<items>[x<comments>] (default: demo with --seed demo, else empty)")),
   faults: Options.float("faults").pipe(Options.withDefault(0), Options.withDescription("Fraction of requests answered 5xx or cut off mid-body (default: 0)")),
-  rateLimit: Options.integer("rate-limit").pipe(Options.withDefault(5), Options.withDescription("Requests per second per key before 429 (default: 5, as documented)"))
-}, (a) => runSandbox(a)).pipe(Command.withDescription("Serve the emulated APIs on loopback and print the variables that point Ferry at them"))
+  rateLimit: Options.integer("rate-limit").pipe(Options.withDefault(5), Options.withDescription("Kinopio requests per second per key before 429 (default: 5, as documented)")),
+  infinityRateLimit: Options.integer("infinity-rate-limit").pipe(Options.withDefault(180), Options.withDescription("Infinity requests per minute per token before 429 (default: 180, as documented)"))
+}, ({ infinitySeed, ...a }) => runSandbox({ ...a, ...Option.match(infinitySeed, { onNone: () => ({}), onSome: (seed) => ({ infinitySeed: seed }) }) })).pipe(Command.withDescription("Serve the emulated APIs on loopback and print the variables that point Ferry at them"))
 
 const ferry = Command.make("ferry").pipe(
   Command.withDescription("Keeps your Kinopio data safe and mobile: paced, verifiable backups"),

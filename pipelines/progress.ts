@@ -4,10 +4,9 @@
  * for the archive path or the --json summary.
  */
 import { Clock, Context, Effect, Layer, Ref } from "effect"
-import { RateBudgets } from "../src/shared/rate-budget.ts"
 
 export interface Progress {
-  readonly update: (unit: string, done: number, total: number) => Effect.Effect<void>
+  readonly update: (unit: string, done: number, total: number, requests: number) => Effect.Effect<void>
   readonly warn: (message: string) => Effect.Effect<void>
   /** Ends the live line, if any. */
   readonly finish: Effect.Effect<void>
@@ -27,14 +26,9 @@ const formatDuration = (ms: number) => {
 
 export const makeProgress = (options: ProgressOptions) =>
   Effect.gen(function*() {
-    const budgets = yield* RateBudgets
     const write = options.write ?? ((text: string) => process.stderr.write(text))
     const started = yield* Clock.currentTimeMillis
     const state = yield* Ref.make({ lastDrawn: -Infinity, lastPlain: -Infinity, plainStep: -1, live: false })
-
-    const requestCount = Effect.flatMap(budgets.all, (all) => Effect.forEach(all, (b) => b.budget.stats)).pipe(
-      Effect.map((stats) => stats.reduce((n, s) => n + s.requests, 0))
-    )
 
     const line = (unit: string, done: number, total: number, now: number, requests: number) => {
       const elapsed = now - started
@@ -43,7 +37,7 @@ export const makeProgress = (options: ProgressOptions) =>
       return `${options.label}: ${done}/${total} ${unit} · ${requests} requests · ${rate.toFixed(1)} req/s${eta}`
     }
 
-    const update: Progress["update"] = (unit, done, total) =>
+    const update: Progress["update"] = (unit, done, total, requests) =>
       Effect.gen(function*() {
         if (options.mode === "silent") return
         const now = yield* Clock.currentTimeMillis
@@ -51,7 +45,7 @@ export const makeProgress = (options: ProgressOptions) =>
         if (options.mode === "live") {
           // Redraw at most 10 times a second, and always the last step.
           if (now - s.lastDrawn < 100 && done < total) return
-          const text = line(unit, done, total, now, yield* requestCount)
+          const text = line(unit, done, total, now, requests)
           write(`\r\u001b[2K${text}`)
           yield* Ref.set(state, { ...s, lastDrawn: now, live: true })
           return
@@ -59,7 +53,7 @@ export const makeProgress = (options: ProgressOptions) =>
         // Plain: one line per tenth of the way, or every 30 s, whichever comes first.
         const step = total === 0 ? 10 : Math.floor((done / total) * 10)
         if (step === s.plainStep && now - s.lastPlain < 30_000) return
-        write(`${line(unit, done, total, now, yield* requestCount)}\n`)
+        write(`${line(unit, done, total, now, requests)}\n`)
         yield* Ref.set(state, { ...s, lastPlain: now, plainStep: step })
       })
 

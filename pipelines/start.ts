@@ -1,58 +1,78 @@
 /**
- * `npm start`: the main job for a new user. With KINOPIO_API_KEY set it backs up that account;
- * without, it rehearses on the embedded sandbox (an emulated Kinopio account served on
- * loopback, reached over real HTTP by the very same client), then verifies the archive and
- * says what happened, where the archive is, and how to point Ferry at a real account.
+ * `npm start`: the main job for a new user. For every service whose credential is set, it backs
+ * up that account; with none set, it rehearses on the embedded sandbox (emulated accounts served
+ * on loopback, reached over real HTTP by the very same clients). Each archive is verified, and
+ * the person is told what happened, where the archives are, and how to use a real account.
  */
 import { Console, Effect, Layer, Option, Redacted } from "effect"
+import type { ServiceDefinition } from "../src/service.ts"
+import { serviceNames, services } from "../src/services.ts"
 import { backup } from "./backup.ts"
-import { kinopioService } from "../src/kinopio/service.ts"
 import { checkBudget, resolveCredentials, sourceLayer } from "./layers.ts"
 import { progressLayer } from "./progress.ts"
 import { runProcess } from "./run.ts"
-import { startSandbox } from "./sandbox.ts"
+import { sandboxVariables, startSandbox } from "./sandbox.ts"
 import { verifyArchive } from "./verify.ts"
 
 const OUT = "output"
 
-const program = Effect.scoped(Effect.gen(function*() {
-  const configured = (process.env[kinopioService.credentialVariable] ?? "").trim() !== ""
-  let credentials
-  if (configured) {
-    credentials = yield* resolveCredentials(kinopioService, { apiKey: Option.none(), apiUrl: Option.none() })
-    yield* Console.error(`Backing up the Kinopio account of ${kinopioService.credentialVariable} at ${credentials.apiUrl}`)
-  } else {
-    const { kinopio, url } = yield* startSandbox({ port: 0, seed: "demo", faults: 0, rateLimit: 5 })
-    credentials = yield* resolveCredentials(kinopioService, { apiKey: Option.some(kinopio.accounts.main.apiKey), apiUrl: Option.some(url) })
-    yield* Console.error(
-      `No ${kinopioService.credentialVariable} is set, so this is a rehearsal on Ferry's sandbox: an emulated Kinopio account at ${url}, with the real service's rate limit.`
+const backupOne = (service: ServiceDefinition, variables: Readonly<Record<string, string | undefined>>) =>
+  Effect.gen(function*() {
+    const credentials = yield* resolveCredentials(service, {
+      apiKey: Option.fromNullable(variables[service.credentialVariable]),
+      apiUrl: Option.fromNullable(variables[service.urlVariable])
+    })
+    const summary = yield* backup({ out: OUT, format: "zip", only: [], workspaces: [], secrets: [Redacted.value(credentials.credential)] }).pipe(
+      Effect.provide(Layer.mergeAll(
+        sourceLayer(service, credentials, yield* checkBudget(0.9)),
+        progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: `backup ${service.name}` })
+      ))
     )
+    const report = yield* verifyArchive(summary.archive)
+    const counts = Object.entries(summary.entities).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(", ")
+    yield* Console.error([
+      `${service.title}: backed up ${counts}`,
+      `  in ${(summary.durationMs / 1000).toFixed(1)} s with ${summary.requests} requests (${summary.rateLimited} answered 429);`,
+      `  verified ${report.files} files, every sha256 and count matches.`
+    ].join("\n"))
+    return summary.archive
+  })
+
+const program = Effect.scoped(Effect.gen(function*() {
+  const all = serviceNames.map((name): ServiceDefinition => services[name])
+  const configured = all.filter((s) => (process.env[s.credentialVariable] ?? "").trim() !== "")
+  let variables: Record<string, string | undefined> = process.env
+  let chosen = configured
+  if (configured.length === 0) {
+    const running = yield* startSandbox({ port: 0, seed: "demo", faults: 0, rateLimit: 5 })
+    variables = Object.fromEntries(sandboxVariables(running).map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]))
+    chosen = all
+    yield* Console.error(
+      `No ${all.map((s) => s.credentialVariable).join(" or ")} is set, so this is a rehearsal on Ferry's sandbox:\n` +
+        `emulated ${all.map((s) => s.title).join(" and ")} accounts at ${running.url}, with the real services' rate limits.\n`
+    )
+  } else {
+    yield* Console.error(`Backing up ${configured.map((s) => `the ${s.title} account of ${s.credentialVariable}`).join(" and ")}.\n`)
   }
-  const summary = yield* backup({ out: OUT, format: "zip", only: [], workspaces: [], secrets: [Redacted.value(credentials.credential)] }).pipe(
-    Effect.provide(Layer.mergeAll(
-      sourceLayer(kinopioService, credentials, yield* checkBudget(0.9)),
-      progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: "backup kinopio" })
-    ))
-  )
-  const report = yield* verifyArchive(summary.archive)
-  const counts = Object.entries(summary.entities).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(", ")
+  const archives: Array<string> = []
+  for (const service of chosen) archives.push(yield* backupOne(service, variables))
+  const missing = all.filter((s) => !chosen.includes(s))
   yield* Console.error([
     "",
-    `Backed up ${counts}`,
-    `in ${(summary.durationMs / 1000).toFixed(1)} s with ${summary.requests} requests (${summary.rateLimited} answered 429).`,
-    `Verified: ${report.files} files, every sha256 and count matches (ferry verify ${summary.archive}).`,
-    "",
-    configured
-      ? "Schedule it nightly with cron or a systemd timer: see the README."
+    configured.length === 0
+      ? [
+        "To back up your real accounts, set the credential and run npm start again (or npx ferry backup <service>):",
+        ...all.map((s) => `  export ${s.credentialVariable}=<${s.credentialHint}>`)
+      ].join("\n")
       : [
-        "To back up your real account: copy your API key from Kinopio (User → Settings → Api Key), then",
-        `  export ${kinopioService.credentialVariable}=<your key> && npm start      (or: npx ferry backup kinopio)`,
-        "Other commands: npx ferry --help"
+        ...missing.map((s) => `(${s.title} skipped: ${s.credentialVariable} is not set.)`),
+        "Schedule it nightly with cron or a systemd timer: see the README."
       ].join("\n"),
+    "Other commands: npx ferry --help",
     "",
-    "Archive:"
+    `Archive${archives.length === 1 ? "" : "s"}:`
   ].join("\n"))
-  yield* Console.log(summary.archive)
+  yield* Console.log(archives.join("\n"))
 }))
 
 runProcess(program)

@@ -5,6 +5,7 @@
 import { Context, type Effect, type Stream } from "effect"
 import type { ConnectorError } from "./errors.ts"
 import type { BodyInterrupted } from "./shared/http.ts"
+import type { BudgetStats } from "./shared/rate-budget.ts"
 
 export type ServiceName = "kinopio" | "infinity"
 
@@ -50,6 +51,8 @@ export interface Source {
   readonly apiUrl: string
   /** Every data file of this service's archive, in a stable order; each is written even when empty. */
   readonly collections: ReadonlyArray<string>
+  /** What this source's credential has spent so far (shared with any other job on the same credential). */
+  readonly stats: Effect.Effect<BudgetStats>
   /** Everything the account can see, as parts; memory stays flat however large the account. */
   readonly backup: (options: BackupOptions) => Stream.Stream<BackupPart, ConnectorError>
 }

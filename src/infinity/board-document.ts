@@ -116,7 +116,8 @@ export const boardMarkdown = ({ board, comments, context, folders, items }: Boar
       const text = htmlToText(str(comment["text"]) ?? "")
       const by = context.userNames.get(String(comment["created_by"])) ?? (comment["created_by"] === undefined ? "" : String(comment["created_by"]))
       const when = str(comment["created_at"]) ?? ""
-      out.push(...markdownText(text).split("\n").map((l) => `> ${l}`), `> — ${markdownText([by, when].filter((s) => s !== "").join(", "))}`, "")
+      const deleted = comment["deleted"] === true ? " *(deleted)*" : ""
+      out.push(...markdownText(text).split("\n").map((l) => `> ${l}`), `> — ${markdownText([by, when].filter((s) => s !== "").join(", "))}${deleted}`, "")
     }
     for (const child of children.get(idOf(item)) ?? []) renderItem(child, depth + 1, attributes)
   }

@@ -218,6 +218,7 @@ export const backupInfinity = (client: InfinityClient, options: BackupOptions): 
 export const infinitySource = (client: InfinityClient): Source => ({
   service: "infinity",
   apiUrl: client.api.baseUrl,
+  stats: client.api.budget.stats,
   collections: INFINITY_COLLECTIONS,
   backup: (options) => backupInfinity(client, options)
 })

@@ -75,10 +75,20 @@ export const itemCells = (item: Entity, context: BoardContext): ReadonlyMap<stri
     const attribute = context.attributes.get(attributeId) ?? asObject(value["attribute"])
     cells.set(attributeId, displayValue(value["data"], attribute, context))
   }
-  const refs = context.references.get(String(item["id"]))
-  for (const [attributeId, targets] of refs ?? []) {
-    const shown = targets.map((id) => context.itemTitles.get(id) ?? id).join("; ")
-    cells.set(attributeId, [cells.get(attributeId), shown].filter((s) => s !== undefined && s !== "").join("; "))
+  // A reference attribute's targets: what its value lists, and what the References endpoint adds.
+  const targets = new Map<string, Set<string>>()
+  for (const v of asArray(item["values"])) {
+    const value = asObject(v)
+    const attributeId = str(value?.["attribute_id"])
+    if (attributeId === undefined || str(context.attributes.get(attributeId)?.["type"]) !== "reference") continue
+    const ids = asArray(value?.["data"]).map((d) => String(asObject(d)?.["id"] ?? d))
+    targets.set(attributeId, new Set([...(targets.get(attributeId) ?? []), ...ids]))
+  }
+  for (const [attributeId, ids] of context.references.get(String(item["id"])) ?? []) {
+    targets.set(attributeId, new Set([...(targets.get(attributeId) ?? []), ...ids]))
+  }
+  for (const [attributeId, ids] of targets) {
+    cells.set(attributeId, [...ids].map((id) => context.itemTitles.get(id) ?? id).join("; "))
   }
   return cells
 }

@@ -222,6 +222,7 @@ const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<Reado
 export const kinopioSource = (client: KinopioClient): Source => ({
   service: "kinopio",
   apiUrl: client.api.baseUrl,
+  stats: client.api.budget.stats,
   collections: KINOPIO_COLLECTIONS,
   backup: (options) => backupKinopio(client, options)
 })

@@ -92,11 +92,20 @@ describe("ferry CLI", () => {
             const m = /^([A-Z_]+)=(.+)$/.exec(l)
             return m === null ? [] : [[m[1]!, m[2]!]]
           }))
-          if (found["KINOPIO_TARGET_API_KEY"] !== undefined) resume(Effect.succeed(found))
+          if (found["INFINITY_TARGET_API_TOKEN"] !== undefined) resume(Effect.succeed(found))
         })
       })
       try {
-        expect(Object.keys(vars)).toEqual(["KINOPIO_API_URL", "KINOPIO_API_KEY", "KINOPIO_TARGET_API_URL", "KINOPIO_TARGET_API_KEY"])
+        expect(Object.keys(vars)).toEqual([
+          "KINOPIO_API_URL",
+          "KINOPIO_API_KEY",
+          "KINOPIO_TARGET_API_URL",
+          "KINOPIO_TARGET_API_KEY",
+          "INFINITY_API_URL",
+          "INFINITY_API_TOKEN",
+          "INFINITY_TARGET_API_URL",
+          "INFINITY_TARGET_API_TOKEN"
+        ])
         const me = yield* Effect.promise(() =>
           fetch(`${vars["KINOPIO_API_URL"]}/user`, { headers: { Authorization: vars["KINOPIO_API_KEY"]! } }).then((r) => r.json())
         )
@@ -105,6 +114,14 @@ describe("ferry CLI", () => {
           fetch(`${vars["KINOPIO_TARGET_API_URL"]}/user/spaces`, { headers: { Authorization: vars["KINOPIO_TARGET_API_KEY"]! } }).then((r) => r.json())
         )
         expect(target).toEqual([]) // the second account starts empty
+        const profile = yield* Effect.promise(() =>
+          fetch(`${vars["INFINITY_API_URL"]}/api/v2/profile`, { headers: { Authorization: `Bearer ${vars["INFINITY_API_TOKEN"]}` } }).then((r) => r.json())
+        )
+        expect(typeof profile.id).toBe("number")
+        const workspaces = yield* Effect.promise(() =>
+          fetch(`${vars["INFINITY_TARGET_API_URL"]}/api/v2/workspaces`, { headers: { Authorization: `Bearer ${vars["INFINITY_TARGET_API_TOKEN"]}` } }).then((r) => r.json())
+        )
+        expect(workspaces.data).toHaveLength(1) // one empty workspace to restore into
       } finally {
         child.kill("SIGINT")
       }
