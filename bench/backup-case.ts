@@ -1,16 +1,19 @@
 /**
  * One benchmark case in its own process, so its peak RSS is Ferry's alone: backs up the
- * sandbox named by the environment and prints one JSON line of figures.
+ * account named by the environment (BENCH_SERVICE, and that service's usual variables) and
+ * prints one JSON line of figures.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { backup } from "../pipelines/backup.ts"
 import { resolveCredentials, sourceLayer } from "../pipelines/layers.ts"
-import { kinopioService } from "../src/kinopio/service.ts"
 import { progressLayer } from "../pipelines/progress.ts"
+import { serviceNames, services } from "../src/services.ts"
 import { RateBudgets } from "../src/shared/rate-budget.ts"
 
-const perSecond = Number(process.env["BENCH_PER_SECOND"] ?? "5")
+const name = process.env["BENCH_SERVICE"] ?? "kinopio"
+const service = serviceNames.includes(name as never) ? services[name as keyof typeof services] : undefined
+const perSecond = process.env["BENCH_PER_SECOND"] === undefined ? undefined : Number(process.env["BENCH_PER_SECOND"])
 const budget = Number(process.env["BENCH_BUDGET"] ?? "0.9")
 const out = process.env["BENCH_OUT"] ?? "output/bench"
 
@@ -24,11 +27,12 @@ if (process.env["BENCH_MEMORY_TRACE"] === "1") {
 }
 
 const program = Effect.gen(function*() {
-  const credentials = yield* resolveCredentials(kinopioService, { apiKey: Option.none(), apiUrl: Option.none() })
+  if (service === undefined) return yield* Effect.die(`BENCH_SERVICE=${name} is not a service`)
+  const credentials = yield* resolveCredentials(service, { apiKey: Option.none(), apiUrl: Option.none() })
   const started = performance.now()
   const summary = yield* backup({ out, format: "zip", only: [], workspaces: [], secrets: [Redacted.value(credentials.credential)] }).pipe(
     Effect.provide(Layer.mergeAll(
-      sourceLayer(kinopioService, credentials, budget, perSecond),
+      sourceLayer(service, credentials, budget, perSecond),
       progressLayer({ mode: "silent", label: "bench" })
     ))
   )

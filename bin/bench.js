@@ -3,4 +3,4 @@
 import { register } from "tsx/esm/api"
 
 register()
-await import("../bench/kinopio.ts")
+await import("../bench/run.ts")

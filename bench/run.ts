@@ -1,0 +1,133 @@
+/**
+ * `npm run bench [kinopio|infinity]`: what a backup costs the person (requests, time against the
+ * floor the rate limit sets, 429s) and what it costs the machine (records/s, peak RSS). The
+ * sandbox runs in a child process and each backup in another, so every figure is Ferry's alone.
+ */
+import { spawn } from "node:child_process"
+import { rmSync } from "node:fs"
+import { createInterface } from "node:readline"
+
+const node = process.execPath
+const root = new URL("..", import.meta.url).pathname
+const OUT = "output/bench"
+
+interface Sandbox {
+  readonly env: Record<string, string>
+  readonly stop: () => void
+}
+
+const startSandbox = (args: ReadonlyArray<string>): Promise<Sandbox> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(node, ["bin/ferry.js", "sandbox", "--port", "0", ...args], { cwd: root, stdio: ["ignore", "pipe", "inherit"] })
+    const env: Record<string, string> = {}
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const m = /^([A-Z_]+)=(.*)$/.exec(line)
+      if (m !== null) env[m[1]!] = m[2]!
+      if (env["INFINITY_TARGET_API_TOKEN"] !== undefined) resolve({ env, stop: () => child.kill("SIGINT") })
+    })
+    child.on("exit", (code) => reject(new Error(`sandbox exited with ${code}`)))
+  })
+
+interface CaseResult {
+  readonly wallMs: number
+  readonly requests: number
+  readonly rateLimited: number
+  readonly retries: number
+  readonly records: number
+  readonly bytes: number
+  readonly peakRssBytes: number
+}
+
+const runCase = (service: string, sandbox: Sandbox, perSecond?: number): Promise<CaseResult> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(node, ["--import", "tsx", "bench/backup-case.ts"], {
+      cwd: root,
+      env: {
+        ...process.env,
+        ...sandbox.env,
+        BENCH_SERVICE: service,
+        BENCH_OUT: OUT,
+        ...(perSecond === undefined ? {} : { BENCH_PER_SECOND: String(perSecond) })
+      },
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let out = ""
+    child.stdout.on("data", (d) => (out += d))
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`backup case exited with ${code}`))
+      resolve(JSON.parse(out.trim().split("\n").pop()!) as CaseResult)
+    })
+  })
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+
+const withSandbox = async <A>(args: ReadonlyArray<string>, f: (sandbox: Sandbox) => Promise<A>): Promise<A> => {
+  const sandbox = await startSandbox(args)
+  try {
+    return await f(sandbox)
+  } finally {
+    sandbox.stop()
+  }
+}
+
+/** The cost people pay, at the documented limit and the default budget of 0.9. */
+const paced = (title: string, r: CaseResult, units: number, unit: string, perSecond: number) => {
+  const floorMs = (r.requests / (perSecond * 0.9)) * 1000
+  return [
+    title,
+    `  requests            ${r.requests} (${(r.requests / units).toFixed(2)} per ${unit})`,
+    `  wall time           ${s(r.wallMs)}`,
+    `  floor               ${s(floorMs)} (requests / ${(perSecond * 0.9).toFixed(1)} per s)`,
+    `  wall / floor        ${(r.wallMs / floorMs).toFixed(3)}`,
+    `  429s                ${r.rateLimited}`,
+    `  retries             ${r.retries}`,
+    `  records             ${r.records}`,
+    `  peak RSS            ${mb(r.peakRssBytes)}`
+  ]
+}
+
+const kinopio = async (): Promise<Array<string>> => {
+  const rows: Array<string> = []
+  const r = await withSandbox(["--seed", "generated:200x50", "--infinity-seed", "empty"], (sb) => runCase("kinopio", sb))
+  rows.push(...paced("Kinopio case 1: 200 spaces x 50 cards at the documented 5 req/s, budget 0.9", r, 200, "space", 5))
+  // The pipeline itself, against a sandbox whose limit is raised out of the way.
+  const peaks: Array<number> = []
+  for (const spaces of [500, 2000]) {
+    const big = await withSandbox(
+      ["--seed", `generated:${spaces}x100`, "--infinity-seed", "empty", "--rate-limit", "1000000"],
+      (sb) => runCase("kinopio", sb, 1_000_000)
+    )
+    peaks.push(big.peakRssBytes)
+    rows.push(
+      `Kinopio case 2: ${spaces} spaces x 100 cards, limit raised`,
+      `  records             ${big.records} in ${s(big.wallMs)} = ${Math.round(big.records / (big.wallMs / 1000))} records/s`,
+      `  requests            ${big.requests}`,
+      `  archive             ${mb(big.bytes)}`,
+      `  peak RSS            ${mb(big.peakRssBytes)}`
+    )
+  }
+  const [at500, at2000] = peaks as [number, number]
+  rows.push(`Kinopio peak RSS at 2,000 spaces vs 500: ${((at2000 / at500 - 1) * 100).toFixed(1)}%`)
+  return rows
+}
+
+const infinity = async (): Promise<Array<string>> => {
+  const r = await withSandbox(["--seed", "empty", "--infinity-seed", "generated:1x2000x1"], (sb) => runCase("infinity", sb))
+  return paced("Infinity: 1 board x 2,000 items with comments at the documented 180 req/min, budget 0.9", r, 2000, "item", 3)
+}
+
+const main = async () => {
+  const only = process.argv[2]
+  rmSync(`${root}${OUT}`, { recursive: true, force: true })
+  const rows: Array<string> = []
+  if (only === undefined || only === "kinopio") rows.push(...(await kinopio()))
+  if (only === undefined || only === "infinity") rows.push(...(await infinity()))
+  console.log(rows.join("\n"))
+  rmSync(`${root}${OUT}`, { recursive: true, force: true })
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
