@@ -7,6 +7,7 @@
  * shared with another user) and `target` (one empty workspace, a restore destination). All
  * builders are deterministic: the same call gives the same ids, dates, tokens and bytes.
  */
+import { hash, prng } from "../sandbox/deterministic.ts"
 
 /** One object exactly as the API shows it (attachments without their `link`, which is signed per answer). */
 export type SeedEntity = Readonly<Record<string, unknown>>
@@ -102,26 +103,6 @@ export const decimalSortOrder = (value: unknown): string | undefined => {
 // ---------------------------------------------------------------------------------------------
 // Deterministic ids and randomness
 
-/** mulberry32: a small, fast PRNG; good enough for ids. */
-const prng = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const hash = (text: string) => {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  return h >>> 0
-}
 
 const BASE62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 const HEX = "0123456789abcdef"

@@ -7,6 +7,7 @@
  * a restore destination) and `other` (owns a space `main` collaborates on, and one `main`
  * cannot see). All builders are deterministic: the same call gives the same ids and dates.
  */
+import { hash, prng } from "../sandbox/deterministic.ts"
 
 /** One stored entity, exactly as the service would keep it. */
 export type SeedEntity = Readonly<Record<string, unknown>>
@@ -42,26 +43,6 @@ export interface KinopioSeed {
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
-/** mulberry32: a small, fast PRNG; good enough for ids and jitter. */
-const prng = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const hash = (text: string) => {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  return h >>> 0
-}
 
 const fill = (random: () => number, length: number) => {
   let out = ""
