@@ -75,16 +75,18 @@ interface Run {
   readonly progress: { done: number; total: number }
 }
 
-const backupBoard = (run: Run, workspace: string, board: Entity): Stream.Stream<BackupPart, ConnectorError> =>
+const backupBoard = (run: Run, workspace: Entity, board: Entity): Stream.Stream<BackupPart, ConnectorError> =>
   Stream.unwrap(Effect.gen(function*() {
     const { client } = run
     const b = idOf(board)
-    const scope = { board_id: b, workspace_id: workspace }
-    const attributes = yield* collect(client.attributes(workspace, b))
-    const folders = yield* collect(client.folders(workspace, b))
-    const views = yield* collect(client.views(workspace, b))
-    const references = yield* collect(client.references(workspace, b))
-    const hooks = yield* collect(client.hooks(workspace, b))
+    // Context keys carry the ids as the API types them (a workspace id is a number).
+    const scope = { board_id: board["id"], workspace_id: workspace["id"] }
+    const w = idOf(workspace)
+    const attributes = yield* collect(client.attributes(w, b))
+    const folders = yield* collect(client.folders(w, b))
+    const views = yield* collect(client.views(w, b))
+    const references = yield* collect(client.references(w, b))
+    const hooks = yield* collect(client.hooks(w, b))
     const head: Array<BackupPart> = [
       ...[attributes, folders, views, references, hooks].flatMap(warningsOf),
       entities("attributes", attributes.value.map((e) => withContext(e, scope))),
@@ -96,7 +98,7 @@ const backupBoard = (run: Run, workspace: string, board: Entity): Stream.Stream<
 
     // Items page by page; each page's attachments are downloaded before the next page is asked for.
     const items: Array<Entity> = []
-    const itemPages = client.items(workspace, b).pipe(
+    const itemPages = client.items(w, b).pipe(
       Stream.map((page) => {
         const list = page.value.map((e) => withContext(e, scope))
         items.push(...list)
@@ -113,7 +115,7 @@ const backupBoard = (run: Run, workspace: string, board: Entity): Stream.Stream<
             } else {
               parts.push({ _tag: "File", path: attachmentPath(attachment), write: (sink) => client.download(link, sink) })
             }
-            files.push(withContext(attachment, { item_id: idOf(item), attribute_id: attributeId ?? null, ...scope }))
+            files.push(withContext(attachment, { item_id: item["id"], attribute_id: attributeId ?? null, ...scope }))
           }
         }
         parts.push(entities("attachments", files))
@@ -127,8 +129,8 @@ const backupBoard = (run: Run, workspace: string, board: Entity): Stream.Stream<
       run.progress.total += items.length
       return Stream.fromIterable(items).pipe(
         Stream.mapEffect((item) =>
-          collect(client.comments(workspace, b, idOf(item))).pipe(Effect.map((found) => {
-            const list = found.value.map((c) => withContext(c, { item_id: idOf(item), ...scope }))
+          collect(client.comments(w, b, idOf(item))).pipe(Effect.map((found) => {
+            const list = found.value.map((c) => withContext(c, { item_id: item["id"], ...scope }))
             comments.set(idOf(item), list)
             run.progress.done++
             return [
@@ -207,8 +209,8 @@ export const backupInfinity = (client: InfinityClient, options: BackupOptions): 
             ...warningsOf(users),
             ...warningsOf(boards),
             entities("users", fresh),
-            entities("boards", picked.map((b) => withContext(b, { workspace_id: w })))
-          ]).pipe(Stream.concat(Stream.fromIterable(picked).pipe(Stream.flatMap((board) => backupBoard(run, w, board)))))
+            entities("boards", picked.map((b) => withContext(b, { workspace_id: workspace["id"] })))
+          ]).pipe(Stream.concat(Stream.fromIterable(picked).pipe(Stream.flatMap((board) => backupBoard(run, workspace, board)))))
         }))
       )
     )

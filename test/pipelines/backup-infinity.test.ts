@@ -31,9 +31,9 @@ const expectedFromApi = (sandbox: Effect.Effect.Success<ReturnType<typeof infini
       }
       for (const b of yield* walkApi(sandbox, `/workspaces/${ws}/boards`)) {
         const board = String(b["id"])
-        const scope = { board_id: board, workspace_id: ws }
+        const scope = { board_id: b["id"], workspace_id: w["id"] }
         const base = `/workspaces/${ws}/boards/${board}`
-        out["boards"]!.push(withContext(b, { workspace_id: ws }))
+        out["boards"]!.push(withContext(b, { workspace_id: w["id"] }))
         for (const c of ["attributes", "folders", "views", "references", "hooks"]) {
           out[c]!.push(...(yield* walkApi(sandbox, `${base}/${c}`)).map((e) => withContext(e, scope)))
         }
@@ -160,5 +160,20 @@ describe("backup infinity", () => {
           sorted(yield* lines(reference.archive, `data/${collection}.jsonl`))
         )
       }
+    }))
+
+  it.scoped("--workspace and --board narrow the backup; users appear once however many workspaces they are in", () =>
+    Effect.gen(function*() {
+      const sandbox = yield* infinityOnTestClock()
+      const out = yield* tempDir
+      const all = yield* backupInfinitySandbox(sandbox, `${out}/all`)
+      const users = yield* lines(all.archive, "data/users.jsonl")
+      expect(new Set(users.map((u) => u["id"])).size).toBe(users.length)
+      const one = yield* backupInfinitySandbox(sandbox, `${out}/one`, { workspaces: [String(demoIds.workspaces.shared)] })
+      const boards = yield* lines(one.archive, "data/boards.jsonl")
+      expect(boards.length).toBeGreaterThan(0)
+      expect(boards.every((b) => b["workspace_id"] === demoIds.workspaces.shared)).toBe(true)
+      const workspaces = yield* lines(one.archive, "data/workspaces.jsonl")
+      expect(workspaces.map((w) => w["id"])).toEqual([demoIds.workspaces.shared])
     }))
 })
