@@ -8,9 +8,8 @@ import type { Entity } from "../connector.ts"
 import { csvHeader, csvRows } from "../formats/csv.ts"
 import { htmlToText, markdownText } from "../formats/html-text.ts"
 import { type BoardContext, itemCells, itemTitle } from "./values.ts"
+import { asArray, asEntity, idOf, pushTo, str } from "../shared/entity.ts"
 
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined)
-const idOf = (e: Entity) => String(e["id"])
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim()
 const sortKey = (e: Entity) => {
   const n = Number(e["sort_order"])
@@ -27,23 +26,23 @@ export interface BoardContent {
   readonly context: BoardContext
 }
 
-/** The folder's attributes in its own order, then any other attribute its items carry values of. */
+/**
+ * The folder's attributes in its own order, then any other attribute its items (children
+ * included) carry values of; an attribute the board's list lacks is taken from the value itself.
+ */
 const folderAttributes = (folder: Entity | undefined, items: ReadonlyArray<Entity>, context: BoardContext): ReadonlyArray<Entity> => {
-  const ids: Array<string> = []
-  const listed = folder?.["attribute_ids"]
-  if (Array.isArray(listed)) for (const id of listed) ids.push(String(id))
+  const found = new Map<string, Entity | undefined>()
+  for (const id of asArray(folder?.["attribute_ids"])) found.set(String(id), context.attributes.get(String(id)))
   for (const item of items) {
-    const values = item["values"]
-    if (!Array.isArray(values)) continue
-    for (const v of values) {
-      const id = typeof v === "object" && v !== null ? str((v as Entity)["attribute_id"]) : undefined
-      if (id !== undefined) ids.push(id)
+    for (const v of asArray(item["values"])) {
+      const value = asEntity(v)
+      const id = str(value?.["attribute_id"])
+      if (id === undefined || found.get(id) !== undefined) continue
+      const attribute = context.attributes.get(id) ?? asEntity(value?.["attribute"])
+      found.set(id, attribute === undefined ? undefined : { ...attribute, id })
     }
   }
-  return [...new Set(ids)].flatMap((id) => {
-    const attribute = context.attributes.get(id)
-    return attribute === undefined ? [] : [attribute]
-  })
+  return [...found.values()].filter((a): a is Entity => a !== undefined)
 }
 
 const folderName = (folder: Entity | undefined) => oneLine(str(folder?.["name"]) ?? "") || "Untitled folder"
@@ -54,7 +53,7 @@ export const folderSheets = ({ board, context, folders, items }: BoardContent): 
   const byFolder = new Map<string, Array<Entity>>()
   for (const item of [...items].sort(bySortOrder)) {
     const folder = String(item["folder_id"] ?? "")
-    byFolder.set(folder, [...(byFolder.get(folder) ?? []), item])
+    pushTo(byFolder, folder, item)
   }
   const folderById = new Map(folders.map((f) => [idOf(f), f]))
   const boardDir = safeFileName(boardName(board), idOf(board), "")
@@ -74,11 +73,12 @@ export const folderSheets = ({ board, context, folders, items }: BoardContent): 
     const rows = inFolder.map((item) => {
       const cells = itemCells(item, context)
       const parent = str(item["parent_id"])
-      const row: Record<string, string> = {
+      // No prototype: an attribute named "__proto__" is a column like any other.
+      const row: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
         id: idOf(item),
         parent: parent === undefined ? "" : context.itemTitles.get(parent) ?? parent,
         deleted: item["deleted"] === true ? "yes" : ""
-      }
+      })
       for (const c of columns) row[c.name] = cells.get(c.id) ?? ""
       return row
     })
@@ -100,10 +100,13 @@ export const boardMarkdown = ({ board, comments, context, folders, items }: Boar
     const parent = str(item["parent_id"])
     // A parent that is not on the board keeps the item at the top, so nothing disappears.
     const key = parent !== undefined && ids.has(parent) ? parent : `folder:${String(item["folder_id"] ?? "")}`
-    children.set(key, [...(children.get(key) ?? []), item])
+    pushTo(children, key, item)
   }
 
-  const renderItem = (item: Entity, depth: number, attributes: ReadonlyArray<Entity>) => {
+  const rendered = new Set<string>()
+  const renderItem = (item: Entity, depth: number, attributes: ReadonlyArray<Entity>): void => {
+    if (rendered.has(idOf(item))) return
+    rendered.add(idOf(item))
     const title = markdownText(oneLine(context.itemTitles.get(idOf(item)) ?? itemTitle(item, context.attributes)))
     out.push(`${"#".repeat(Math.min(6, depth))} ${title}${item["deleted"] === true ? " *(deleted)*" : ""}`, "")
     const cells = itemCells(item, context)
@@ -114,7 +117,10 @@ export const boardMarkdown = ({ board, comments, context, folders, items }: Boar
     if (lines.length > 0) out.push(...lines, "")
     for (const comment of comments.get(idOf(item)) ?? []) {
       const text = htmlToText(str(comment["text"]) ?? "")
-      const by = context.userNames.get(String(comment["created_by"])) ?? (comment["created_by"] === undefined ? "" : String(comment["created_by"]))
+      // created_by is a user id, or the user itself when expanded.
+      const author = comment["created_by"]
+      const authorId = asEntity(author)?.["id"] ?? author
+      const by = context.userNames.get(String(authorId)) ?? str(asEntity(author)?.["name"]) ?? (authorId === undefined || authorId === null ? "" : String(authorId))
       const when = str(comment["created_at"]) ?? ""
       const deleted = comment["deleted"] === true ? " *(deleted)*" : ""
       out.push(...markdownText(text).split("\n").map((l) => `> ${l}`), `> — ${markdownText([by, when].filter((s) => s !== "").join(", "))}${deleted}`, "")
@@ -128,12 +134,20 @@ export const boardMarkdown = ({ board, comments, context, folders, items }: Boar
     ...[...folders].sort(bySortOrder).map((f): [Entity, string] => [f, idOf(f)]),
     ...orphanFolders.map((k): [undefined, string] => [undefined, k.slice(7)])
   ]
+  const byFolder = new Map<string, Array<Entity>>()
+  for (const item of items) pushTo(byFolder, String(item["folder_id"] ?? ""), item)
   for (const [folder, folderId] of sections) {
     const top = children.get(`folder:${folderId}`) ?? []
     out.push(`## ${markdownText(folderName(folder))}`, "")
     if (top.length === 0) out.push("*(no items)*", "")
-    const attributes = folderAttributes(folder, top, context)
+    const attributes = folderAttributes(folder, byFolder.get(folderId) ?? [], context)
     for (const item of top) renderItem(item, 3, attributes)
+  }
+  // Items whose parents form a cycle are reached from no section: they still get a place.
+  const lost = items.filter((item) => !rendered.has(idOf(item)))
+  if (lost.length > 0) {
+    out.push("## Items whose parents form a cycle", "")
+    for (const item of lost) if (!rendered.has(idOf(item))) renderItem(item, 3, folderAttributes(undefined, lost, context))
   }
   return { path: `markdown/${safeFileName(boardName(board), idOf(board), "md")}`, content: out.join("\n") }
 }

@@ -88,39 +88,49 @@ export const makeInfinityClient = (
         Effect.map((value) => ({ value, warnings: checkAgainst(schema, value, route) }))
       )
 
-    const list = <A, I>(route: string, path: string, schema: Schema.Schema<A, I>, extra: Record<string, string> = {}): Pages =>
-      Stream.paginateChunkEffect(Option.none<string>(), (cursor) =>
-        api.request({
-          method: "GET",
-          route,
-          path: PREFIX + path,
-          query: { limit: PAGE_SIZE, ...extra, ...(Option.isSome(cursor) ? { after: cursor.value } : {}) }
-        }).pipe(
-          Effect.flatMap((body) => pageOf(route, body, schema, cursor)),
-          Effect.map(({ next, page }) => [Chunk.of(page), next] as const)
-        ))
+    /** `requireIds`: whether Ferry asks for more by each entity's id (workspaces, boards, items). */
+    const list = <A, I>(route: string, path: string, schema: Schema.Schema<A, I>, extra: Record<string, string> = {}, requireIds = false): Pages =>
+      Stream.suspend(() => {
+        // Every cursor this list has followed: a service that hands one back again would loop forever.
+        const seen = new Set<string>()
+        return Stream.paginateChunkEffect(Option.none<string>(), (cursor) =>
+          api.request({
+            method: "GET",
+            route,
+            path: PREFIX + path,
+            query: { limit: PAGE_SIZE, ...extra, ...(Option.isSome(cursor) ? { after: cursor.value } : {}) }
+          }).pipe(
+            Effect.flatMap((body) => pageOf(route, body, schema, seen, requireIds)),
+            Effect.map(({ next, page }) => [Chunk.of(page), next] as const)
+          ))
+      })
 
-    const pageOf = <A, I>(route: string, body: unknown, schema: Schema.Schema<A, I>, cursor: Option.Option<string>) =>
+    const pageOf = <A, I>(route: string, body: unknown, schema: Schema.Schema<A, I>, seen: Set<string>, requireIds: boolean) =>
       Effect.gen(function*() {
         if (typeof body !== "object" || body === null || Array.isArray(body)) {
           return yield* new ResponseInvalid({ ...at(route), field: "body", problem: "is not a page object ({has_more, after, data})" })
         }
         const envelope = body as Record<string, unknown>
-        const page = yield* expectEntities(at(route), envelope["data"], schema, "data")
+        const checked = yield* expectEntities(at(route), envelope["data"], schema, "data", { requireIds })
         const more = envelope["has_more"]
-        if (more !== true) return { page, next: Option.none<Option.Option<string>>() }
+        // Tolerant: `true`, "true" and 1 all mean more; anything but a boolean is reported.
+        const hasMore = more === true || more === "true" || more === 1 || more === "1"
+        const page = typeof more === "boolean"
+          ? checked
+          : { ...checked, warnings: [...checked.warnings, `${route} has_more is ${JSON.stringify(more) ?? "missing"}, not a boolean; read as ${hasMore}`] }
+        if (!hasMore) return { page, next: Option.none<Option.Option<string>>() }
         const after = envelope["after"]
-        // A page that says "more" must say where: a missing or repeated cursor would loop forever.
-        if (typeof after !== "string" || after === "" || (Option.isSome(cursor) && cursor.value === after)) {
+        // A page that says "more" must say where, somewhere not visited yet.
+        if (typeof after !== "string" || after === "" || seen.has(after)) {
           return yield* new ResponseInvalid({
             ...at(route),
             field: "after",
-            problem: typeof after === "string" && after !== "" ? "repeats the cursor it was asked with while has_more is true" : "is missing while has_more is true"
+            problem: typeof after === "string" && after !== ""
+              ? "hands back a cursor already followed while has_more is true (the list would never end)"
+              : "is missing while has_more is true"
           })
         }
-        if (page.value.length === 0) {
-          return yield* new ResponseInvalid({ ...at(route), field: "data", problem: "is empty while has_more is true" })
-        }
+        seen.add(after)
         return { page, next: Option.some(Option.some(after)) }
       })
 
@@ -130,14 +140,14 @@ export const makeInfinityClient = (
     return {
       api,
       profile: one("GET /profile", "/profile", S.User),
-      workspaces: list("GET /workspaces", "/workspaces", S.Workspace),
+      workspaces: list("GET /workspaces", "/workspaces", S.Workspace, {}, true),
       users: (w) => list("GET /workspaces/{ws}/users", `${ws(w)}/users`, S.User),
-      boards: (w) => list("GET /workspaces/{ws}/boards", `${ws(w)}/boards`, S.Board),
+      boards: (w) => list("GET /workspaces/{ws}/boards", `${ws(w)}/boards`, S.Board, {}, true),
       attributes: (w, b) => list("GET …/boards/{board}/attributes", `${board(w, b)}/attributes`, S.Attribute),
       folders: (w, b) => list("GET …/boards/{board}/folders", `${board(w, b)}/folders`, S.Folder),
       views: (w, b) => list("GET …/boards/{board}/views", `${board(w, b)}/views`, S.View),
       items: (w, b) =>
-        list("GET …/boards/{board}/items", `${board(w, b)}/items`, S.Item, { "expand[]": "values.attribute" }),
+        list("GET …/boards/{board}/items", `${board(w, b)}/items`, S.Item, { "expand[]": "values.attribute" }, true),
       comments: (w, b, item) =>
         list("GET …/items/{item}/comments", `${board(w, b)}/items/${segment(item)}/comments`, S.Comment),
       references: (w, b) => list("GET …/boards/{board}/references", `${board(w, b)}/references`, S.Reference),

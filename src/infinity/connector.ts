@@ -13,14 +13,13 @@ import type { Checked } from "../shared/decode.ts"
 import { boardMarkdown, folderSheets } from "./board-document.ts"
 import { Infinity, type InfinityClient, type Pages } from "./client.ts"
 import { type BoardContext, itemTitle } from "./values.ts"
+import { asArray, asEntity, idOf, pushTo, str } from "../shared/entity.ts"
 
 export const INFINITY_COLLECTIONS = COLLECTIONS.infinity
 
 /** Comment lists in flight: enough to hide latency; the budget sets the pace. */
 const COMMENTS_CONCURRENCY = 4
 
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined)
-const idOf = (e: Entity) => String(e["id"])
 const entities = (collection: string, list: ReadonlyArray<Entity>): BackupPart => ({ _tag: "Entities", collection, entities: list })
 const warningsOf = (checked: Checked<unknown>): ReadonlyArray<BackupPart> => checked.warnings.map((message) => ({ _tag: "Warning", message }))
 
@@ -37,26 +36,50 @@ const collect = (pages: Pages) =>
     return acc
   })
 
-/** Attachment objects inside `attachments`-type values (the other types hold no file). */
-export const attachmentsOf = (item: Entity): ReadonlyArray<{ readonly attachment: Entity; readonly attributeId: string | undefined }> => {
-  const values = item["values"]
-  if (!Array.isArray(values)) return []
-  return values.flatMap((v: unknown) => {
-    if (typeof v !== "object" || v === null) return []
-    const value = v as Entity
-    const attribute = value["attribute"]
-    const type = typeof attribute === "object" && attribute !== null ? (attribute as Entity)["type"] : undefined
-    const data = value["data"]
-    if (!Array.isArray(data)) return []
-    const looksLikeFiles = type === "attachments" || data.every((d) => typeof d === "object" && d !== null && "link" in d)
-    if (!looksLikeFiles) return []
-    return data.flatMap((d: unknown) =>
-      typeof d === "object" && d !== null && ((d as Entity)["id"] !== undefined)
-        ? [{ attachment: d as Entity, attributeId: str(value["attribute_id"]) }]
-        : []
-    )
+/**
+ * Attachment objects inside `attachments`-type values. The type comes from the value's expanded
+ * attribute or the board's; only when neither says does a list of objects with links count.
+ */
+export const attachmentsOf = (
+  item: Entity,
+  attributes: ReadonlyMap<string, Entity>
+): ReadonlyArray<{ readonly attachment: Entity; readonly attributeId: string | undefined }> =>
+  asArray(item["values"]).flatMap((v) => {
+    const value = asEntity(v)
+    if (value === undefined || !Array.isArray(value["data"])) return []
+    const attributeId = str(value["attribute_id"])
+    const type = str(asEntity(value["attribute"])?.["type"]) ?? str(attributes.get(attributeId ?? "")?.["type"])
+    const data = value["data"] as ReadonlyArray<unknown>
+    const files = type === undefined ? data.every((d) => asEntity(d)?.["link"] !== undefined) : type === "attachments"
+    if (!files) return []
+    return data.flatMap((d) => {
+      const attachment = asEntity(d)
+      return attachment !== undefined && attachment["id"] !== undefined ? [{ attachment, attributeId }] : []
+    })
   })
-}
+
+/** What the board's documents need of an item, without each value's repeated attribute. */
+const slimItem = (item: Entity): Entity => ({
+  id: item["id"],
+  folder_id: item["folder_id"],
+  parent_id: item["parent_id"],
+  sort_order: item["sort_order"],
+  deleted: item["deleted"],
+  values: asArray(item["values"]).map((v) => {
+    const value = asEntity(v)
+    if (value === undefined) return v
+    const { attribute, ...rest } = value
+    // Keep the attribute only when the board's list may lack it (its type and name are needed then).
+    return attribute === undefined ? rest : { ...rest, attribute: { id: asEntity(attribute)?.["id"], name: asEntity(attribute)?.["name"], type: asEntity(attribute)?.["type"], settings: asEntity(attribute)?.["settings"] } }
+  })
+})
+
+const slimComment = (comment: Entity): Entity => ({
+  text: comment["text"],
+  created_by: comment["created_by"],
+  created_at: comment["created_at"],
+  deleted: comment["deleted"]
+})
 
 export const attachmentPath = (attachment: Entity): string => {
   const id = safeFileName("", idOf(attachment), "")
@@ -71,6 +94,7 @@ interface Run {
   readonly client: InfinityClient
   readonly seenUsers: Set<string>
   readonly seenAttachments: Set<string>
+  readonly boardsFound: Set<string>
   readonly userNames: Map<string, string>
   readonly progress: { done: number; total: number }
 }
@@ -97,15 +121,16 @@ const backupBoard = (run: Run, workspace: Entity, board: Entity): Stream.Stream<
     ]
 
     // Items page by page; each page's attachments are downloaded before the next page is asked for.
+    const attributeMap = new Map(attributes.value.map((a) => [idOf(a), a]))
     const items: Array<Entity> = []
     const itemPages = client.items(w, b).pipe(
       Stream.map((page) => {
         const list = page.value.map((e) => withContext(e, scope))
-        items.push(...list)
+        for (const item of list) items.push(slimItem(item))
         const parts: Array<BackupPart> = [...warningsOf(page), entities("items", list)]
         const files: Array<Entity> = []
         for (const item of list) {
-          for (const { attachment, attributeId } of attachmentsOf(item)) {
+          for (const { attachment, attributeId } of attachmentsOf(item, attributeMap)) {
             const id = idOf(attachment)
             if (run.seenAttachments.has(id)) continue
             run.seenAttachments.add(id)
@@ -131,26 +156,25 @@ const backupBoard = (run: Run, workspace: Entity, board: Entity): Stream.Stream<
         Stream.mapEffect((item) =>
           collect(client.comments(w, b, idOf(item))).pipe(Effect.map((found) => {
             const list = found.value.map((c) => withContext(c, { item_id: item["id"], ...scope }))
-            comments.set(idOf(item), list)
-            run.progress.done++
-            return [
-              ...warningsOf(found),
-              entities("comments", list),
-              { _tag: "Progress", unit: "items", done: run.progress.done, total: run.progress.total }
-            ] as ReadonlyArray<BackupPart>
+            comments.set(idOf(item), list.map(slimComment))
+            return [...warningsOf(found), entities("comments", list)]
           })), { concurrency: COMMENTS_CONCURRENCY }),
+        // Counted after the concurrent step, which keeps order: progress only goes forward.
+        Stream.map((parts): ReadonlyArray<BackupPart> => [
+          ...parts,
+          { _tag: "Progress", unit: "items", done: ++run.progress.done, total: run.progress.total }
+        ]),
         Stream.flattenIterables
       )
     })
 
     const documents = Stream.suspend(() => {
-      const attributeMap = new Map(attributes.value.map((a) => [idOf(a), a]))
       const refs = new Map<string, Map<string, Array<string>>>()
       for (const r of references.value) {
         const from = str(r["from_item_id"]), to = str(r["to_item_id"]), attribute = str(r["attribute_id"]) ?? ""
         if (from === undefined || to === undefined) continue
         const byAttribute = refs.get(from) ?? new Map<string, Array<string>>()
-        byAttribute.set(attribute, [...(byAttribute.get(attribute) ?? []), to])
+        pushTo(byAttribute, attribute, to)
         refs.set(from, byAttribute)
       }
       const context: BoardContext = {
@@ -176,6 +200,7 @@ export const backupInfinity = (client: InfinityClient, options: BackupOptions): 
       client,
       seenUsers: new Set(),
       seenAttachments: new Set(),
+      boardsFound: new Set(),
       userNames: new Map(),
       progress: { done: 0, total: 0 }
     }
@@ -198,13 +223,16 @@ export const backupInfinity = (client: InfinityClient, options: BackupOptions): 
         Stream.unwrap(Effect.gen(function*() {
           const w = idOf(workspace)
           const users = yield* collect(client.users(w))
-          const fresh = users.value.filter((u) => !run.seenUsers.has(idOf(u)))
+          const fresh: Array<Entity> = []
           for (const u of users.value) {
+            if (run.seenUsers.has(idOf(u))) continue
             run.seenUsers.add(idOf(u))
             run.userNames.set(idOf(u), str(u["name"]) ?? str(u["email"]) ?? idOf(u))
+            fresh.push(u)
           }
           const boards = yield* collect(client.boards(w))
           const picked = boards.value.filter((b) => onlyBoards.size === 0 || onlyBoards.has(idOf(b)))
+          for (const b of picked) run.boardsFound.add(idOf(b))
           return Stream.fromIterable<BackupPart>([
             ...warningsOf(users),
             ...warningsOf(boards),
@@ -214,7 +242,13 @@ export const backupInfinity = (client: InfinityClient, options: BackupOptions): 
         }))
       )
     )
-    return Stream.fromIterable(head).pipe(Stream.concat(perWorkspace))
+    const unknownBoards = Stream.suspend(() =>
+      Stream.fromIterable([...onlyBoards].filter((id) => !run.boardsFound.has(id)).map((id): BackupPart => ({
+        _tag: "Warning",
+        message: `board ${id} is not among the boards this account can see; skipped`
+      })))
+    )
+    return Stream.fromIterable(head).pipe(Stream.concat(perWorkspace), Stream.concat(unknownBoards))
   }))
 
 export const infinitySource = (client: InfinityClient): Source => ({

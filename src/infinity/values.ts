@@ -4,11 +4,8 @@
  * to. Used by the per-folder sheets and the Markdown; the JSONL keeps the values as sent.
  */
 import type { Entity } from "../connector.ts"
+import { asArray, asEntity as asObject, str } from "../shared/entity.ts"
 
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined)
-const asArray = (v: unknown): ReadonlyArray<unknown> => (Array.isArray(v) ? v : v === null || v === undefined ? [] : [v])
-const asObject = (v: unknown): Entity | undefined =>
-  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Entity) : undefined
 
 /** What a board's values need to be read: its attributes, its people, its items' titles, its references. */
 export interface BoardContext {
@@ -81,11 +78,14 @@ export const itemCells = (item: Entity, context: BoardContext): ReadonlyMap<stri
     const value = asObject(v)
     const attributeId = str(value?.["attribute_id"])
     if (attributeId === undefined || str(context.attributes.get(attributeId)?.["type"]) !== "reference") continue
-    const ids = asArray(value?.["data"]).map((d) => String(asObject(d)?.["id"] ?? d))
-    targets.set(attributeId, new Set([...(targets.get(attributeId) ?? []), ...ids]))
+    const set = targets.get(attributeId) ?? new Set<string>()
+    for (const d of asArray(value?.["data"])) set.add(String(asObject(d)?.["id"] ?? d))
+    targets.set(attributeId, set)
   }
   for (const [attributeId, ids] of context.references.get(String(item["id"])) ?? []) {
-    targets.set(attributeId, new Set([...(targets.get(attributeId) ?? []), ...ids]))
+    const set = targets.get(attributeId) ?? new Set<string>()
+    for (const id of ids) set.add(id)
+    targets.set(attributeId, set)
   }
   for (const [attributeId, ids] of targets) {
     cells.set(attributeId, [...ids].map((id) => context.itemTitles.get(id) ?? id).join("; "))

@@ -77,8 +77,8 @@ export const makeKinopioClient = (
         Effect.flatMap((body) => expectEntity(at(route), body)),
         Effect.map((value) => ({ value, warnings: checkAgainst(schema, value, route) }))
       )
-    const many = <A, I>(route: string, path: string, schema: Schema.Schema<A, I>, query?: Record<string, string>) =>
-      get(route, path, query).pipe(Effect.flatMap((body) => expectEntities(at(route), body, schema)))
+    const many = <A, I>(route: string, path: string, schema: Schema.Schema<A, I>, query?: Record<string, string>, requireIds = true) =>
+      get(route, path, query).pipe(Effect.flatMap((body) => expectEntities(at(route), body, schema, "body", { requireIds })))
 
     return {
       api,
@@ -89,9 +89,9 @@ export const makeKinopioClient = (
         many("GET /space/multiple", "/space/multiple", S.Space, { spaceIds: ids.join(",") }),
       space: (id) => one("GET /space/:spaceId", `/space/${encodeURIComponent(id)}`, S.Space),
       removedCards: (spaceId) =>
-        many("GET /space/:spaceId/removedCards", `/space/${encodeURIComponent(spaceId)}/removedCards`, S.Card),
+        many("GET /space/:spaceId/removedCards", `/space/${encodeURIComponent(spaceId)}/removedCards`, S.Card, undefined, false),
       // Its shape is not documented ("user and space favorites"): taken as it comes.
       favorites: get("GET /user/favorites", "/user/favorites"),
-      notifications: many("GET /notifications", "/notifications", S.Notification)
+      notifications: many("GET /notifications", "/notifications", S.Notification, undefined, false)
     }
   })

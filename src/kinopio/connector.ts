@@ -13,6 +13,7 @@ import type { Checked } from "../shared/decode.ts"
 import { Kinopio, type KinopioClient, SPACES_PER_REQUEST } from "./client.ts"
 import { renderSpace } from "./markdown.ts"
 import { spaceChildren } from "./schema.ts"
+import { isEntity } from "../shared/entity.ts"
 
 export const KINOPIO_COLLECTIONS = COLLECTIONS.kinopio
 
@@ -24,7 +25,6 @@ const entities = (collection: string, list: ReadonlyArray<Entity>): BackupPart =
 const warnings = (checked: Checked<unknown>): ReadonlyArray<BackupPart> =>
   checked.warnings.map((message) => ({ _tag: "Warning", message }))
 
-const isEntity = (v: unknown): v is Entity => typeof v === "object" && v !== null && !Array.isArray(v)
 
 export interface SplitSpace {
   /** The space's own record: everything but the child collections that have their own files. */

@@ -4,9 +4,8 @@
  * already Markdown, so it is kept as written (checkboxes become task-list items).
  */
 import type { Entity } from "../connector.ts"
+import { num, pushTo, str } from "../shared/entity.ts"
 
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined)
-const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined)
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim()
 
 interface Box {
@@ -77,7 +76,7 @@ export const renderSpace = ({ cards, connectionTypes, connections, space }: Spac
   const groups = new Map<Box | undefined, Array<Entity>>()
   for (const card of [...live].sort(readingOrder)) {
     const box = boxFor(card, boxes)
-    groups.set(box, [...(groups.get(box) ?? []), card])
+    pushTo(groups, box, card)
   }
   const sections = [...groups.entries()].sort(([a], [b]) => (a?.y ?? -Infinity) - (b?.y ?? -Infinity) || (a?.x ?? 0) - (b?.x ?? 0))
   for (const [box, inBox] of sections) {

@@ -6,6 +6,7 @@
 import { Effect, Either, ParseResult, Schema } from "effect"
 import type { Entity } from "../connector.ts"
 import { ResponseInvalid } from "../errors.ts"
+import { isEntity } from "./entity.ts"
 
 /** A value as received, with what did not match the docs. */
 export interface Checked<A> {
@@ -16,8 +17,6 @@ export interface Checked<A> {
 const describe = (value: unknown): string =>
   value === null ? "null" : Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`
 
-const isEntity = (value: unknown): value is Entity =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 const pathText = (prefix: string, path: ReadonlyArray<PropertyKey>) =>
   path.reduce<string>((acc, k) => (typeof k === "number" ? `${acc}[${k}]` : `${acc}.${String(k)}`), prefix)
@@ -36,14 +35,19 @@ export interface Expect {
   readonly route: string
 }
 
+// Kinopio ids are strings; Infinity's users, workspaces and attachments have numbers.
+const hasUsableId = (entity: Entity) => {
+  const id = entity["id"]
+  return (typeof id === "string" && id !== "") || (typeof id === "number" && Number.isFinite(id))
+}
+
 /** An object with an `id` (a non-empty string or a number), or ResponseInvalid naming the field. */
 export const expectEntity = (at: Expect, value: unknown, field = "body"): Effect.Effect<Entity, ResponseInvalid> => {
   if (!isEntity(value)) {
     return Effect.fail(new ResponseInvalid({ ...at, field, problem: `is ${describe(value)}, expected an object` }))
   }
   const id = value["id"]
-  // Kinopio ids are strings; Infinity's users, workspaces and attachments have numbers.
-  if (!((typeof id === "string" && id !== "") || (typeof id === "number" && Number.isFinite(id)))) {
+  if (!hasUsableId(value)) {
     return Effect.fail(
       new ResponseInvalid({ ...at, field: `${field}.id`, problem: id === undefined ? "is missing" : `is ${describe(id)}, expected a non-empty string or a number` })
     )
@@ -51,12 +55,17 @@ export const expectEntity = (at: Expect, value: unknown, field = "body"): Effect
   return Effect.succeed(value)
 }
 
-/** An array of objects with ids, each checked against its documented schema. */
+/**
+ * An array of objects, each checked against its documented schema. Where Ferry needs each
+ * entity's id to ask for more (spaces, boards, items), one without an id fails naming the field;
+ * elsewhere (`requireIds: false`) it is kept as received and reported.
+ */
 export const expectEntities = <A, I>(
   at: Expect,
   value: unknown,
   schema: Schema.Schema<A, I>,
-  field = "body"
+  field = "body",
+  options: { readonly requireIds?: boolean } = {}
 ): Effect.Effect<Checked<ReadonlyArray<Entity>>, ResponseInvalid> =>
   Effect.gen(function*() {
     if (!Array.isArray(value)) {
@@ -65,9 +74,16 @@ export const expectEntities = <A, I>(
     const entities: Array<Entity> = []
     const warnings: Array<string> = []
     for (let i = 0; i < value.length; i++) {
-      const entity = yield* expectEntity(at, value[i], `${field}[${i}]`)
+      const element = value[i]
+      const where = `${field}[${i}]`
+      if (options.requireIds === false && isEntity(element) && !hasUsableId(element)) {
+        entities.push(element)
+        warnings.push(`${at.route} ${where} has no usable id; kept as received`)
+        continue
+      }
+      const entity = yield* expectEntity(at, element, where)
       entities.push(entity)
-      warnings.push(...checkAgainst(schema, entity, `${at.route} ${field}[${i}]`))
+      warnings.push(...checkAgainst(schema, entity, `${at.route} ${where}`))
     }
     return { value: entities, warnings }
   })

@@ -203,8 +203,15 @@ export const makeApiClient = (config: ApiClientConfig): Effect.Effect<ApiClient,
       req: { readonly route: string; readonly url: string },
       consume: (bytes: Stream.Stream<Uint8Array, BodyInterrupted>) => Effect.Effect<A, E | BodyInterrupted, R>
     ): Effect.Effect<A, E | ServiceError, R> => {
-      let built = HttpClientRequest.get(req.url)
-      if (new URL(req.url).origin === origin) built = config.authorize(built, secret)
+      // A link may be relative to the service, or not a URL at all: the latter fails this file, not the run.
+      let url: URL
+      try {
+        url = new URL(req.url, `${base}/`)
+      } catch {
+        return Effect.fail(new ServiceError({ service, route: req.route, reason: "Rejected", detail: "the link is not a URL" }))
+      }
+      let built = HttpClientRequest.get(url.toString())
+      if (url.origin === origin) built = config.authorize(built, secret)
       const attempt = http.execute(built).pipe(
         Effect.timeoutFail({ duration: policy.timeout, onTimeout: () => "timed out" as const }),
         Effect.flatMap((res): Effect.Effect<Outcome<A>, E | "timed out" | HttpClientError.HttpClientError, R> => {

@@ -3,7 +3,6 @@ import { createHash } from "node:crypto"
 import { Effect } from "effect"
 import Papa from "papaparse"
 import { COLLECTIONS } from "../../src/archive/collections.ts"
-import { attachmentPath } from "../../src/infinity/connector.ts"
 import { demoIds, generatedSeed } from "../../src/infinity/sandbox-seed.ts"
 import { redact } from "../../src/shared/redact.ts"
 import { backupInfinitySandbox, infinityOnTestClock, walkApi } from "../support/infinity-backup.ts"
@@ -73,13 +72,28 @@ describe("backup infinity", () => {
       const attachments = yield* lines(summary.archive, "data/attachments.jsonl")
       expect(attachments.length).toBe(3)
       const manifest = JSON.parse(all.get("manifest.json")!) as { files: Array<{ path: string; sha256: string }> }
+      const paths = new Map([
+        [86245, "attachments/86245/beach.png"],
+        [86246, "attachments/86246/Zusammenfassung – Übersicht 📄.txt"],
+        [86247, "attachments/86247/evil.sh"] // its original name is "../evil.sh"
+      ])
       for (const a of attachments) {
         const stored = sandbox.state.fileOf(Number(a["id"]))!
-        const path = attachmentPath(a)
-        expect(path).not.toContain("..")
+        const path = paths.get(Number(a["id"]))!
         const entry = manifest.files.find((f) => f.path === path)
         expect(entry?.sha256, path).toBe(createHash("sha256").update(stored.bytes).digest("hex"))
       }
+      // Their metadata, field for field: the objects the items' attachments values hold, with context.
+      const fromItems = expected["items"]!.flatMap((item) =>
+        (item["values"] as Array<Entity>).flatMap((v) =>
+          (v["attribute"] as Entity | undefined)?.["type"] === "attachments"
+            ? (v["data"] as Array<Entity>).map((a) =>
+              withContext(a, { item_id: item["id"], attribute_id: v["attribute_id"], board_id: item["board_id"], workspace_id: item["workspace_id"] })
+            )
+            : []
+        )
+      )
+      expect(sorted(attachments)).toEqual(sorted([...new Map(fromItems.map((a) => [a["id"], a])).values()]))
     }))
 
   it.scoped("one sheet per folder: a column per attribute by name, labels and members by name, every type", () =>
@@ -122,7 +136,8 @@ describe("backup infinity", () => {
       expect(at("#### Day 1: Golden Circle")).toBeGreaterThan(at("### Reykjavík"))
       expect(at("##### Blue Lagoon 💙")).toBeGreaterThan(at("#### Day 1: Golden Circle"))
       expect(doc).toContain("> Reminder to myself: Check the calendar")
-      expect(doc).not.toMatch(/<script|<b>|<p>/) // comment HTML became text, no markup survives
+      expect(doc).not.toContain("alert(") // a script in a comment is not text
+      expect(doc).toContain("&lt;not a tag>") // an escaped tag stays visible text, never markup
     }))
 
   it.scoped("pages smaller than asked, and a page retried after a 500, lose nothing and repeat nothing", () =>
@@ -175,5 +190,25 @@ describe("backup infinity", () => {
       expect(boards.every((b) => b["workspace_id"] === demoIds.workspaces.shared)).toBe(true)
       const workspaces = yield* lines(one.archive, "data/workspaces.jsonl")
       expect(workspaces.map((w) => w["id"])).toEqual([demoIds.workspaces.shared])
+      const board = yield* backupInfinitySandbox(sandbox, `${out}/board`, { only: [demoIds.boards.emoji, "no-such-board"] })
+      expect((yield* lines(board.archive, "data/boards.jsonl")).map((b) => b["id"])).toEqual([demoIds.boards.emoji])
+      expect((yield* lines(board.archive, "data/items.jsonl")).every((i) => i["board_id"] === demoIds.boards.emoji)).toBe(true)
+      expect(board.warnings.map((w) => w.message)).toContain("board no-such-board is not among the boards this account can see; skipped")
+    }))
+
+  it.scoped("a file the service refuses (an expired link) is reported, and everything else is kept", () =>
+    Effect.gen(function*() {
+      const sandbox = yield* infinityOnTestClock()
+      const out = yield* tempDir
+      const summary = yield* backupInfinitySandbox(sandbox, out, {
+        intercept: (url) => (url.includes("/storage/") && url.includes(".sh") ? new Response("expired", { status: 403 }) : undefined)
+      })
+      const all = yield* members(summary.archive)
+      expect([...all.keys()].filter((n) => n.startsWith("attachments/"))).toEqual([
+        "attachments/86245/beach.png",
+        "attachments/86246/Zusammenfassung – Übersicht 📄.txt"
+      ])
+      expect((yield* lines(summary.archive, "data/attachments.jsonl")).map((a) => a["id"]).sort()).toEqual([86245, 86246, 86247])
+      expect(summary.warnings.some((w) => w.message.startsWith("attachments/86247/evil.sh: not in the archive"))).toBe(true)
     }))
 })

@@ -25,13 +25,28 @@ export const infinityOnTestClock = (options: Partial<InfinitySandboxOptions> = {
 export const backupInfinitySandbox = (
   sandbox: InfinitySandbox,
   out: string,
-  options: { readonly only?: ReadonlyArray<string>; readonly workspaces?: ReadonlyArray<string> } = {}
+  options: {
+    readonly only?: ReadonlyArray<string>
+    readonly workspaces?: ReadonlyArray<string>
+    /** Answers some requests before they reach the sandbox (a link that has expired, say). */
+    readonly intercept?: (url: string) => Response | undefined
+  } = {}
 ) => {
   const token = sandbox.accounts.main.token
+  const fetchLayer = options.intercept === undefined
+    ? infinitySandboxFetchLayer(sandbox)
+    : Layer.effect(
+      FetchHttpClient.Fetch,
+      Effect.map(FetchHttpClient.Fetch, (inner) => {
+        const intercept = options.intercept!
+        return ((input: RequestInfo | URL, init?: RequestInit) =>
+          Promise.resolve(intercept(String(input instanceof Request ? input.url : input))).then((r) => r ?? inner(input, init))) as typeof globalThis.fetch
+      })
+    ).pipe(Layer.provide(infinitySandboxFetchLayer(sandbox)))
   const source = InfinitySourceLive.pipe(
     Layer.provide(Infinity.layer({ baseUrl: INFINITY_SANDBOX_BASE_URL, token: Redacted.make(token), budget: 0.9 })),
     Layer.provide(FetchHttpClient.layer),
-    Layer.provide(infinitySandboxFetchLayer(sandbox))
+    Layer.provide(fetchLayer)
   )
   return advancing(
     backup({ out, format: "zip", only: options.only ?? [], workspaces: options.workspaces ?? [], secrets: [token] }).pipe(
