@@ -33,8 +33,8 @@ export interface HeapGuard {
 export const makeHeapGuard = (ceilingBytes = 96 * 1024 * 1024): HeapGuard => {
   const gc = collector()
   let forced = 0
-  // After a collection the bar is what survived it plus the ceiling's headroom, so a live set
-  // larger than the ceiling (one huge space) does not trigger a collection on every check.
+  // A live set larger than the ceiling (one huge space) raises the bar above what survived, so
+  // it does not trigger a collection on every check.
   let bar = ceilingBytes
   const used = () => {
     // Buffers read from files count too: they live outside the JS heap but hold memory all the same.
@@ -46,7 +46,9 @@ export const makeHeapGuard = (ceilingBytes = 96 * 1024 * 1024): HeapGuard => {
       if (gc === undefined || used() < bar) return
       gc()
       forced++
-      bar = Math.max(ceilingBytes, used() + ceilingBytes / 2)
+      // Only a live set above the ceiling moves the bar (half a ceiling over what survived).
+      const survived = used()
+      bar = survived < ceilingBytes ? ceilingBytes : survived + ceilingBytes / 2
     },
     collections: () => forced
   }
