@@ -6,7 +6,7 @@ import type { FileSystem, Path } from "@effect/platform"
 import { Clock, Effect, Stream } from "effect"
 import { openArchive } from "../src/archive/writer.ts"
 import { BackupSource } from "../src/connector.ts"
-import type { ArchiveWriteFailed, ConnectorError } from "../src/errors.ts"
+import type { ArchiveWriteFailed, ConnectorError, ServiceError } from "../src/errors.ts"
 import { heapGuard } from "../src/shared/heap.ts"
 import { ProgressReporter } from "./progress.ts"
 
@@ -69,6 +69,17 @@ export const backup = (request: BackupRequest): Effect.Effect<
     let account: string | undefined
     const warnings = new Map<string, { message: string; count: number }>()
 
+    const warn = (message: string) => {
+      const kind = warningKind(message)
+      const seen = warnings.get(kind)
+      if (seen !== undefined) {
+        seen.count++
+        return Effect.void
+      }
+      warnings.set(kind, { message, count: 1 })
+      return progress.warn(message)
+    }
+
     yield* source.backup({ only: request.only, workspaces: request.workspaces }).pipe(
       Stream.runForEach((part) => {
         switch (part._tag) {
@@ -82,19 +93,17 @@ export const backup = (request: BackupRequest): Effect.Effect<
           case "Document":
             return session.document(part.path, part.content)
           case "File":
-            return part.write((bytes) => session.documentBytes(part.path, bytes))
+            // A file the service refuses (a link expired or removed) is reported; the run goes on.
+            return part.write((bytes) => session.documentBytes(part.path, bytes)).pipe(
+              Effect.catchIf(
+                (e): e is ServiceError => e._tag === "ServiceError" && e.reason !== "RateLimited" && e.reason !== "Unavailable" && e.reason !== "Unreachable",
+                (e) => warn(`${part.path}: not in the archive, ${e.message}`)
+              )
+            )
           case "Progress":
             return Effect.flatMap(spent, (s) => progress.update(part.unit, part.done, part.total, s.requests))
-          case "Warning": {
-            const kind = warningKind(part.message)
-            const seen = warnings.get(kind)
-            if (seen !== undefined) {
-              seen.count++
-              return Effect.void
-            }
-            warnings.set(kind, { message: part.message, count: 1 })
-            return progress.warn(part.message)
-          }
+          case "Warning":
+            return warn(part.message)
         }
       })
     )

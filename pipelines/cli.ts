@@ -5,12 +5,13 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Layer, Option, Redacted } from "effect"
-import { BadInput } from "../src/errors.ts"
+import { BadInput, RestoreIncomplete } from "../src/errors.ts"
 import type { ServiceDefinition } from "../src/service.ts"
 import { serviceNames, services } from "../src/services.ts"
 import { VERSION } from "../src/version.ts"
 import { backup, type BackupSummary } from "./backup.ts"
-import { checkBudget, resolveCredentials, sourceLayer } from "./layers.ts"
+import { checkBudget, resolveCredentials, resolveTargetCredentials, sourceLayer, targetLayer } from "./layers.ts"
+import { archiveCollections, planRestore, runRestore } from "./restore.ts"
 import { progressLayer } from "./progress.ts"
 import { runProcess } from "./run.ts"
 import { runSandbox } from "./sandbox.ts"
@@ -81,6 +82,51 @@ const verifyCommand = Command.make("verify", {
     )
   )).pipe(Command.withDescription("Recompute every hash and count of an archive; exit 2 on any mismatch"))
 
+const restoreCommand = Command.make("restore", {
+  archive: Args.text({ name: "archive" }),
+  to: Options.choice("to", serviceNames).pipe(Options.optional, Options.withDescription("The target service (default: the archive's own)")),
+  dryRun: Options.boolean("dry-run").pipe(Options.withDescription("Print the plan (entities, requests, time) and write nothing")),
+  budget: Options.float("budget").pipe(Options.withDefault(0.9), Options.withDescription("Fraction of the documented rate limit to use, at most 1 (default: 0.9)")),
+  toApiKey: Options.text("to-api-key").pipe(Options.optional, Options.withDescription("The target account's credential (default: *_TARGET_* variables, else the normal ones)")),
+  toApiUrl: Options.text("to-api-url").pipe(Options.optional, Options.withDescription("The target's API base URL")),
+  json
+}, (a) =>
+  Effect.gen(function*() {
+    const budget = yield* checkBudget(a.budget)
+    // Verified first: a corrupt, truncated or foreign archive stops here, before any request.
+    const report = yield* verifyArchive(a.archive)
+    const from = services[report.service]
+    if (Option.isSome(a.to) && a.to.value !== report.service) {
+      return yield* new BadInput({ message: `restoring a ${from.title} archive into ${services[a.to.value].title} is not available yet` })
+    }
+    const credentials = yield* resolveTargetCredentials(from, a)
+    const target = yield* targetLayer(from, credentials, budget)
+    const collections = yield* archiveCollections(a.archive, report.service)
+    if (a.dryRun) {
+      const plan = yield* planRestore(collections).pipe(Effect.provide(target))
+      const seconds = plan.requests / (budget * from.requestsPerSecond)
+      return yield* a.json
+        ? Console.log(JSON.stringify({ dryRun: true, ...plan, estimatedSeconds: Math.ceil(seconds) }))
+        : Console.log([
+          `Plan: restore ${a.archive} into the ${from.title} account at ${credentials.apiUrl} (no write sent)`,
+          ...plan.steps.map((s) => `  ${s.collection}: ${s.entities} to ${s.action === "create" ? "create" : "mark removed once created"} in ${s.requests} request${s.requests === 1 ? "" : "s"}`),
+          ...plan.notRestored.map((n) => `  not restored: ${n.collection}${n.field === "*" ? "" : ` ${n.field}`} (${n.reason})`),
+          `  ${plan.requests} requests in all, about ${Math.ceil(seconds)} s at ${(budget * from.requestsPerSecond).toFixed(1)} requests/second`
+        ].join("\n"))
+    }
+    const summary = yield* runRestore(a.archive, collections).pipe(
+      Effect.provide(Layer.merge(target, progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: `restore ${from.name}` })))
+    )
+    if (a.json) yield* Console.log(JSON.stringify(summary))
+    else {
+      yield* Console.error(Object.entries(summary.collections).map(([c, n]) => `${c}: ${n.created} created${n.existing > 0 ? `, ${n.existing} already there` : ""}`).join("\n"))
+      for (const d of summary.differences) yield* Console.error(`differs: ${d}`)
+      yield* Console.log(`restored into ${summary.account} with ${summary.requests} requests in ${(summary.durationMs / 1000).toFixed(1)} s`)
+    }
+    const missing = summary.differences.filter((d) => d.endsWith("missing from the target"))
+    if (missing.length > 0) return yield* new RestoreIncomplete({ missing: missing.length, first: missing[0]! })
+  })).pipe(Command.withDescription("Re-create an archive's entities in a target account; safe to run again"))
+
 const sandboxCommand = Command.make("sandbox", {
   port: Options.integer("port").pipe(Options.withDefault(8787), Options.withDescription("Port on 127.0.0.1 (default: 8787; 0 picks a free one)")),
   seed: Options.text("seed").pipe(Options.withDefault("demo"), Options.withDescription("Kinopio's data: demo, empty, or generated:<spaces>x<cards> (default: demo)")),
@@ -92,7 +138,7 @@ const sandboxCommand = Command.make("sandbox", {
 
 const ferry = Command.make("ferry").pipe(
   Command.withDescription("Keeps your Kinopio data safe and mobile: paced, verifiable backups"),
-  Command.withSubcommands([backupCommand, verifyCommand, sandboxCommand])
+  Command.withSubcommands([backupCommand, verifyCommand, restoreCommand, sandboxCommand])
 )
 
 const cli = Command.run(ferry, { name: "ferry", version: VERSION })

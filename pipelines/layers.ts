@@ -46,3 +46,28 @@ export const sourceLayer = (service: ServiceDefinition, credentials: Credentials
     budget,
     ...(perSecond === undefined ? {} : { perSecond })
   }).pipe(Layer.provide(FetchHttpClient.layer))
+
+/**
+ * Credentials of the account a restore writes into: `--to-api-key`/`--to-api-url`, else the
+ * `*_TARGET_*` variables, else the service's normal ones (contract). A missing target URL
+ * defaults to the service's URL variable, then to the real service.
+ */
+export const resolveTargetCredentials = (
+  service: ServiceDefinition,
+  flags: { readonly toApiKey: Option.Option<string>; readonly toApiUrl: Option.Option<string> }
+): Effect.Effect<Credentials, MissingCredential | BadInput> =>
+  Effect.gen(function*() {
+    const key = Option.isSome(flags.toApiKey) ? flags.toApiKey : yield* nonEmpty(service.targetCredentialVariable).pipe(Effect.orDie)
+    const fallbackKey = Option.isSome(key) ? key : yield* nonEmpty(service.credentialVariable).pipe(Effect.orDie)
+    if (Option.isNone(fallbackKey)) {
+      return yield* Effect.fail(new MissingCredential({ variable: `${service.targetCredentialVariable} (or ${service.credentialVariable})`, flag: "--to-api-key" }))
+    }
+    const url = Option.isSome(flags.toApiUrl) ? flags.toApiUrl : yield* nonEmpty(service.targetUrlVariable).pipe(Effect.orDie)
+    return yield* resolveCredentials(service, { apiKey: fallbackKey, apiUrl: url })
+  })
+
+/** The service's restore target over the real HTTP client, paced by the process's budgets. */
+export const targetLayer = (service: ServiceDefinition, credentials: Credentials, budget: number) =>
+  service.target === undefined
+    ? Effect.fail(new BadInput({ message: `restoring into ${service.title} is not available yet` }))
+    : Effect.succeed(service.target({ apiUrl: credentials.apiUrl, credential: credentials.credential, budget }).pipe(Layer.provide(FetchHttpClient.layer)))

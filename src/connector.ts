@@ -3,7 +3,7 @@
  * `Source`, never for a service by name. A third service implements this and nothing else.
  */
 import { Context, type Effect, type Stream } from "effect"
-import type { ConnectorError } from "./errors.ts"
+import type { ArchiveCorrupt, BadInput, ConnectorError } from "./errors.ts"
 import type { BodyInterrupted } from "./shared/http.ts"
 import type { BudgetStats } from "./shared/rate-budget.ts"
 
@@ -58,3 +58,58 @@ export interface Source {
 }
 
 export class BackupSource extends Context.Tag("ferry/BackupSource")<BackupSource, Source>() {}
+
+/** An archive's data files read back, one collection at a time, as streams. */
+export interface ArchiveCollections {
+  readonly service: ServiceName
+  readonly read: (collection: string) => Stream.Stream<Entity, ArchiveCorrupt | BadInput>
+}
+
+/** Something of the archive a target cannot hold, said instead of dropped. */
+export interface NotRestored {
+  readonly collection: string
+  /** The entity's id, or "*" for the whole collection. */
+  readonly id: string
+  readonly field: string
+  readonly reason: string
+}
+
+export interface RestoreStepPlan {
+  readonly collection: string
+  /** Created, or (for entities removed in the archive) created, then removed. */
+  readonly action: "create" | "remove"
+  /** Entities this step creates (or removes, for a removal step). */
+  readonly entities: number
+  readonly requests: number
+}
+
+/** What a restore will do, decided before any write (`--dry-run` prints it). */
+export interface RestorePlan {
+  readonly steps: ReadonlyArray<RestoreStepPlan>
+  readonly notRestored: ReadonlyArray<NotRestored>
+  /** Requests in all, reads included. */
+  readonly requests: number
+}
+
+export type RestoreEvent =
+  | { readonly _tag: "Progress"; readonly unit: string; readonly done: number; readonly total: number }
+  | { readonly _tag: "Warning"; readonly message: string }
+  /** Entities created by this run, and those found already there (a run that was stopped before). */
+  | { readonly _tag: "Done"; readonly collection: string; readonly created: number; readonly existing: number }
+
+/** A service as a restore target. */
+export interface Target {
+  readonly service: ServiceName
+  readonly apiUrl: string
+  readonly stats: Effect.Effect<BudgetStats>
+  /** The account restored into (its user or workspace id). */
+  readonly account: Effect.Effect<string, ConnectorError>
+  /** Reads what the target already holds of this archive; writes nothing. */
+  readonly plan: (archive: ArchiveCollections) => Effect.Effect<RestorePlan, ConnectorError | ArchiveCorrupt | BadInput>
+  /** Creates, in dependency order, what the target lacks; a second run creates nothing twice. */
+  readonly restore: (archive: ArchiveCollections) => Stream.Stream<RestoreEvent, ConnectorError | ArchiveCorrupt | BadInput>
+  /** Re-reads the target and lists every difference from the archive, modulo ids. */
+  readonly check: (archive: ArchiveCollections) => Effect.Effect<ReadonlyArray<string>, ConnectorError | ArchiveCorrupt | BadInput>
+}
+
+export class RestoreTarget extends Context.Tag("ferry/RestoreTarget")<RestoreTarget, Target>() {}

@@ -5,7 +5,7 @@
  */
 import type { HttpClient } from "@effect/platform"
 import type { Layer, Redacted } from "effect"
-import type { BackupSource, ServiceName } from "./connector.ts"
+import type { BackupSource, RestoreTarget, ServiceName } from "./connector.ts"
 import type { RateBudgets } from "./shared/rate-budget.ts"
 
 export interface SourceConfig {
@@ -31,4 +31,11 @@ export interface ServiceDefinition {
   /** The flag that names workspaces, where the service has them. */
   readonly workspaceFlag?: "workspace"
   readonly source: (config: SourceConfig) => Layer.Layer<BackupSource, never, HttpClient.HttpClient | RateBudgets>
+  /** The documented rate limit, for estimates. */
+  readonly requestsPerSecond: number
+  /** The variables naming a second account to write into (`*_TARGET_*`). */
+  readonly targetCredentialVariable: string
+  readonly targetUrlVariable: string
+  /** The service as a restore target, where Ferry can restore into it. */
+  readonly target?: (config: SourceConfig) => Layer.Layer<RestoreTarget, never, HttpClient.HttpClient | RateBudgets>
 }

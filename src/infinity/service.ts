@@ -13,6 +13,9 @@ export const infinityService: ServiceDefinition = {
   credentialHint: "Infinity → Profile → Personal Token → Create Token",
   onlyFlag: "board",
   workspaceFlag: "workspace",
+  requestsPerSecond: 3,
+  targetCredentialVariable: "INFINITY_TARGET_API_TOKEN",
+  targetUrlVariable: "INFINITY_TARGET_API_URL",
   source: (config) =>
     InfinitySourceLive.pipe(Layer.provide(Infinity.layer({
       baseUrl: config.apiUrl,

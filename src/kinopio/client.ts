@@ -42,7 +42,17 @@ export interface KinopioClient {
   readonly removedCards: (spaceId: string) => Result<Checked<ReadonlyArray<Entity>>>
   readonly favorites: Result<unknown>
   readonly notifications: Result<Checked<ReadonlyArray<Entity>>>
+  /**
+   * Creates entities with the ids they carry (`POST /space`, `/connection-type`, `/card`,
+   * `/connection`, each taking an array). Kinopio refuses a batch holding an existing id with
+   * 409 and writes nothing, so sending a batch again after an unclear failure is harmless.
+   */
+  readonly create: (kind: WritableKind, entities: ReadonlyArray<Entity>) => Result<unknown>
+  /** Soft-removes one space or card (`DELETE /space`, `DELETE /card`, each with `{id}`). */
+  readonly remove: (kind: "space" | "card", id: string) => Result<unknown>
 }
+
+export type WritableKind = "space" | "connection-type" | "card" | "connection"
 
 export class Kinopio extends Context.Tag("ferry/Kinopio")<Kinopio, KinopioClient>() {
   static readonly layer = (config: KinopioClientConfig) => Layer.effect(Kinopio, makeKinopioClient(config))
@@ -92,6 +102,10 @@ export const makeKinopioClient = (
         many("GET /space/:spaceId/removedCards", `/space/${encodeURIComponent(spaceId)}/removedCards`, S.Card, undefined, false),
       // Its shape is not documented ("user and space favorites"): taken as it comes.
       favorites: get("GET /user/favorites", "/user/favorites"),
-      notifications: many("GET /notifications", "/notifications", S.Notification, undefined, false)
+      notifications: many("GET /notifications", "/notifications", S.Notification, undefined, false),
+      create: (kind, entities) =>
+        api.request({ method: "POST", route: `POST /${kind}`, path: `/${kind}`, body: entities, idempotent: true }),
+      // Removing twice leaves it removed: safe to repeat.
+      remove: (kind, id) => api.request({ method: "DELETE", route: `DELETE /${kind}`, path: `/${kind}`, body: { id }, idempotent: true })
     }
   })

@@ -1,8 +1,9 @@
 /** Kinopio as the CLI sees it. */
 import { Layer } from "effect"
-import type { ServiceDefinition } from "../service.ts"
+import type { ServiceDefinition, SourceConfig } from "../service.ts"
 import { Kinopio, KINOPIO_DEFAULT_URL } from "./client.ts"
 import { KinopioSourceLive } from "./connector.ts"
+import { KinopioTargetLive } from "./restore.ts"
 
 export const kinopioService: ServiceDefinition = {
   name: "kinopio",
@@ -12,11 +13,17 @@ export const kinopioService: ServiceDefinition = {
   defaultUrl: KINOPIO_DEFAULT_URL,
   credentialHint: "Kinopio → User → Settings → Api Key",
   onlyFlag: "space",
-  source: (config) =>
-    KinopioSourceLive.pipe(Layer.provide(Kinopio.layer({
-      baseUrl: config.apiUrl,
-      apiKey: config.credential,
-      budget: config.budget,
-      ...(config.perSecond === undefined ? {} : { perSecond: config.perSecond })
-    })))
+  requestsPerSecond: 5,
+  targetCredentialVariable: "KINOPIO_TARGET_API_KEY",
+  targetUrlVariable: "KINOPIO_TARGET_API_URL",
+  source: (config) => KinopioSourceLive.pipe(Layer.provide(clientLayer(config))),
+  target: (config) => KinopioTargetLive.pipe(Layer.provide(clientLayer(config)))
 }
+
+const clientLayer = (config: SourceConfig) =>
+  Kinopio.layer({
+    baseUrl: config.apiUrl,
+    apiKey: config.credential,
+    budget: config.budget,
+    ...(config.perSecond === undefined ? {} : { perSecond: config.perSecond })
+  })

@@ -64,6 +64,12 @@ describe("ferry CLI", () => {
       const foreign = join(out, "notes.zip")
       copyFileSync(join(import.meta.dirname, "../../package.json"), foreign)
 
+      // restore verifies first: a damaged archive is refused before any request (this URL has no server).
+      const restoreBad = yield* ferry(["restore", flipped], { KINOPIO_API_KEY: "k", KINOPIO_API_URL: "http://127.0.0.1:9" })
+      expect(restoreBad.code).toBe(2)
+      expect(stderrLines(restoreBad)).toHaveLength(1)
+      expect(restoreBad.stderr).toContain("data/user.jsonl")
+
       const [good, bad, cut, other, missing] = yield* Effect.all([
         ferry(["verify", summary.archive]),
         ferry(["verify", flipped]),
