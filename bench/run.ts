@@ -1,5 +1,5 @@
 /**
- * `npm run bench [kinopio|infinity]`: what a backup costs the person (requests, time against the
+ * `npm run bench [kinopio|infinity|restore]`: what a backup costs the person (requests, time against the
  * floor the rate limit sets, 429s) and what it costs the machine (records/s, peak RSS). The
  * sandbox runs in a child process and each backup in another, so every figure is Ferry's alone.
  */
@@ -38,26 +38,37 @@ interface CaseResult {
   readonly peakRssBytes: number
 }
 
-const runCase = (service: string, sandbox: Sandbox, perSecond?: number): Promise<CaseResult> =>
+/** Runs one case script in its own process and returns the JSON line it prints last. */
+const runScript = <A>(script: string, env: Record<string, string>): Promise<A> =>
   new Promise((resolve, reject) => {
-    const child = spawn(node, ["--import", "tsx", "bench/backup-case.ts"], {
-      cwd: root,
-      env: {
-        ...process.env,
-        ...sandbox.env,
-        BENCH_SERVICE: service,
-        BENCH_OUT: OUT,
-        ...(perSecond === undefined ? {} : { BENCH_PER_SECOND: String(perSecond) })
-      },
-      stdio: ["ignore", "pipe", "inherit"]
-    })
+    const child = spawn(node, ["--import", "tsx", script], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] })
     let out = ""
     child.stdout.on("data", (d) => (out += d))
     child.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`backup case exited with ${code}`))
-      resolve(JSON.parse(out.trim().split("\n").pop()!) as CaseResult)
+      if (code !== 0) return reject(new Error(`${script} exited with ${code}`))
+      resolve(JSON.parse(out.trim().split("\n").pop()!) as A)
     })
   })
+
+const runCase = (service: string, sandbox: Sandbox, perSecond?: number) =>
+  runScript<CaseResult & { readonly archive: string }>("bench/backup-case.ts", {
+    ...sandbox.env,
+    BENCH_SERVICE: service,
+    BENCH_OUT: OUT,
+    ...(perSecond === undefined ? {} : { BENCH_PER_SECOND: String(perSecond) })
+  })
+
+interface RestoreResult {
+  readonly wallMs: number
+  readonly requests: number
+  readonly rateLimited: number
+  readonly collections: Record<string, { readonly created: number; readonly existing: number }>
+  readonly differences: number
+  readonly peakRssBytes: number
+}
+
+const runRestoreCase = (service: string, sandbox: Sandbox, archive: string) =>
+  runScript<RestoreResult>("bench/restore-case.ts", { ...sandbox.env, BENCH_SERVICE: service, BENCH_ARCHIVE: archive })
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
@@ -112,6 +123,27 @@ const kinopio = async (): Promise<Array<string>> => {
   return rows
 }
 
+/** A restore: one Kinopio space of 10,000 cards and 5,000 connections into an empty account. */
+const kinopioRestore = async (): Promise<Array<string>> => {
+  const r = await withSandbox(["--seed", "generated:1x10000x5000", "--infinity-seed", "empty"], async (sb) => {
+    const backup = await runCase("kinopio", sb)
+    return runRestoreCase("kinopio", sb, backup.archive)
+  })
+  const floorMs = (r.requests / 4.5) * 1000
+  const cards = r.collections["cards"]?.created ?? 0
+  const connections = r.collections["connections"]?.created ?? 0
+  return [
+    "Kinopio restore: 1 space x 10,000 cards and 5,000 connections into an empty account, at 5 req/s, budget 0.9",
+    `  created             ${cards} cards, ${connections} connections (${r.differences} differences on re-reading)`,
+    `  requests            ${r.requests} (${((r.requests / (cards + connections)) * 100).toFixed(1)} per 100 entities, reads included)`,
+    `  wall time           ${s(r.wallMs)}`,
+    `  floor               ${s(floorMs)}`,
+    `  wall / floor        ${(r.wallMs / floorMs).toFixed(3)}`,
+    `  429s                ${r.rateLimited}`,
+    `  peak RSS            ${mb(r.peakRssBytes)}`
+  ]
+}
+
 const infinity = async (): Promise<Array<string>> => {
   const r = await withSandbox(["--seed", "empty", "--infinity-seed", "generated:1x2000x1"], (sb) => runCase("infinity", sb))
   return paced("Infinity: 1 board x 2,000 items with comments at the documented 180 req/min, budget 0.9", r, 2000, "item", 3)
@@ -122,6 +154,7 @@ const main = async () => {
   rmSync(`${root}${OUT}`, { recursive: true, force: true })
   const rows: Array<string> = []
   if (only === undefined || only === "kinopio") rows.push(...(await kinopio()))
+  if (only === undefined || only === "kinopio" || only === "restore") rows.push(...(await kinopioRestore()))
   if (only === undefined || only === "infinity") rows.push(...(await infinity()))
   console.log(rows.join("\n"))
   rmSync(`${root}${OUT}`, { recursive: true, force: true })

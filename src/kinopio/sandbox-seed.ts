@@ -757,7 +757,13 @@ const PRIVACY = ["private", "open", "closed"] as const
  * connection type, some connections (both generations) and a few tags. Cheap to build and
  * to hold: fields are few and date strings are shared within a space.
  */
-export const generatedSeed = (o: { readonly spaces: number; readonly cardsPerSpace: number; readonly seed?: number }): KinopioSeed => {
+export const generatedSeed = (o: {
+  readonly spaces: number
+  readonly cardsPerSpace: number
+  /** Connections per space, between neighbouring cards (default 5). */
+  readonly connectionsPerSpace?: number
+  readonly seed?: number
+}): KinopioSeed => {
   const random = prng(o.seed ?? 1)
   const id = () => fill(random, 21)
   const base = Date.UTC(2023, 0, 1)
@@ -822,7 +828,7 @@ export const generatedSeed = (o: { readonly spaces: number; readonly cardsPerSpa
         tags.push({ id: id(), name: tagName, color: defaultTagColor(tagName), cardId, spaceId, userId: owner, createdAt, updatedAt })
       }
     }
-    for (let k = 0; k + 1 < ids.length && k < 5; k++) {
+    for (let k = 0; k + 1 < ids.length && k < (o.connectionsPerSpace ?? 5); k++) {
       const start = ids[k] ?? ""
       const end = ids[k + 1] ?? ""
       connections.push(
@@ -841,11 +847,15 @@ export const generatedSeed = (o: { readonly spaces: number; readonly cardsPerSpa
   return { ...emptySeed(), spaces, cards, connections, connectionTypes, tags }
 }
 
-/** `demo`, `empty` or `generated:<spaces>x<cards>` (e.g. `generated:200x50`); anything else: undefined. */
+/** `demo`, `empty` or `generated:<spaces>x<cards>[x<connections per space>]` (e.g. `generated:200x50`); anything else: undefined. */
 export const seedByName = (name: string): KinopioSeed | undefined => {
   if (name === "demo") return demoSeed()
   if (name === "empty") return emptySeed()
-  const generated = /^generated:(\d+)x(\d+)$/.exec(name)
+  const generated = /^generated:(\d+)x(\d+)(?:x(\d+))?$/.exec(name)
   if (generated === null) return undefined
-  return generatedSeed({ spaces: Number(generated[1]), cardsPerSpace: Number(generated[2]) })
+  return generatedSeed({
+    spaces: Number(generated[1]),
+    cardsPerSpace: Number(generated[2]),
+    ...(generated[3] === undefined ? {} : { connectionsPerSpace: Number(generated[3]) })
+  })
 }
