@@ -6,12 +6,14 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Layer, Option, Redacted } from "effect"
 import { BadInput, RestoreIncomplete } from "../src/errors.ts"
+import type { RestorePlan } from "../src/connector.ts"
 import type { ServiceDefinition } from "../src/service.ts"
 import { serviceNames, services } from "../src/services.ts"
 import { VERSION } from "../src/version.ts"
 import { backup, type BackupSummary } from "./backup.ts"
 import { checkBudget, resolveCredentials, resolveTargetCredentials, sourceLayer, targetLayer } from "./layers.ts"
-import { archiveCollections, planRestore, runRestore } from "./restore.ts"
+import { migrate } from "./migrate.ts"
+import { archiveCollections, planRestore, type RestoreSummary, runRestore } from "./restore.ts"
 import { progressLayer } from "./progress.ts"
 import { runProcess } from "./run.ts"
 import { runSandbox } from "./sandbox.ts"
@@ -104,28 +106,74 @@ const restoreCommand = Command.make("restore", {
     const collections = yield* archiveCollections(a.archive, report.service)
     if (a.dryRun) {
       const plan = yield* planRestore(collections).pipe(Effect.provide(target))
-      const seconds = plan.requests / (budget * from.requestsPerSecond)
-      return yield* a.json
-        ? Console.log(JSON.stringify({ dryRun: true, ...plan, estimatedSeconds: Math.ceil(seconds) }))
-        : Console.log([
-          `Plan: restore ${a.archive} into the ${from.title} account at ${credentials.apiUrl} (no write sent)`,
-          ...plan.steps.map((s) => `  ${s.collection}: ${s.entities} to ${s.action === "create" ? "create" : "mark removed once created"} in ${s.requests} request${s.requests === 1 ? "" : "s"}`),
-          ...plan.notRestored.map((n) => `  not restored: ${n.collection}${n.field === "*" ? "" : ` ${n.field}`} (${n.reason})`),
-          `  ${plan.requests} requests in all, about ${Math.ceil(seconds)} s at ${(budget * from.requestsPerSecond).toFixed(1)} requests/second`
-        ].join("\n"))
+      return yield* printPlan(plan, `restore ${a.archive} into the ${from.title} account at ${credentials.apiUrl}`, budget, from, a.json)
     }
     const summary = yield* runRestore(a.archive, collections).pipe(
       Effect.provide(Layer.merge(target, progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: `restore ${from.name}` })))
     )
-    if (a.json) yield* Console.log(JSON.stringify(summary))
+    yield* printRestored(summary, a.json)
+  })).pipe(Command.withDescription("Re-create an archive's entities in a target account; safe to run again"))
+
+const printPlan = (plan: RestorePlan, what: string, budget: number, service: ServiceDefinition, asJson: boolean) => {
+  const seconds = Math.ceil(plan.requests / (budget * service.requestsPerSecond))
+  return asJson
+    ? Console.log(JSON.stringify({ dryRun: true, ...plan, estimatedSeconds: seconds }))
+    : Console.log([
+      `Plan: ${what} (no write sent)`,
+      ...plan.steps.map((s) =>
+        `  ${s.collection}: ${s.entities} to ${s.action === "create" ? "create" : "mark removed once created"} in ${s.requests} request${s.requests === 1 ? "" : "s"}`
+      ),
+      ...plan.notRestored.map((n) => `  not restored: ${n.collection}${n.field === "*" ? "" : ` ${n.field}`} (${n.reason})`),
+      `  ${plan.requests} requests in all, about ${seconds} s at ${(budget * service.requestsPerSecond).toFixed(1)} requests/second`
+    ].join("\n"))
+}
+
+/** The restore's outcome; anything missing from the target after it fails the run (exit 1). */
+const printRestored = (summary: RestoreSummary, asJson: boolean) =>
+  Effect.gen(function*() {
+    if (asJson) yield* Console.log(JSON.stringify(summary))
     else {
-      yield* Console.error(Object.entries(summary.collections).map(([c, n]) => `${c}: ${n.created} created${n.existing > 0 ? `, ${n.existing} already there` : ""}`).join("\n"))
+      yield* Console.error(
+        Object.entries(summary.collections).map(([c, n]) => `${c}: ${n.created} created${n.existing > 0 ? `, ${n.existing} already there` : ""}`).join("\n")
+      )
       for (const d of summary.differences) yield* Console.error(`differs: ${d}`)
       yield* Console.log(`restored into ${summary.account} with ${summary.requests} requests in ${(summary.durationMs / 1000).toFixed(1)} s`)
     }
     const missing = summary.differences.filter((d) => d.endsWith("missing from the target"))
     if (missing.length > 0) return yield* new RestoreIncomplete({ missing: missing.length, first: missing[0]! })
-  })).pipe(Command.withDescription("Re-create an archive's entities in a target account; safe to run again"))
+  })
+
+const migrateCommand = Command.make("migrate", {
+  service,
+  to: Options.choice("to", serviceNames).pipe(Options.withDescription("The target service")),
+  dryRun: Options.boolean("dry-run").pipe(Options.withDescription("Read the source and print the plan; write nothing")),
+  budget: Options.float("budget").pipe(Options.withDefault(0.9), Options.withDescription("Fraction of each documented rate limit to use, at most 1 (default: 0.9)")),
+  apiKey,
+  apiUrl,
+  toApiKey: Options.text("to-api-key").pipe(Options.optional, Options.withDescription("The target account's credential (default: *_TARGET_* variables, else the normal ones)")),
+  toApiUrl: Options.text("to-api-url").pipe(Options.optional, Options.withDescription("The target's API base URL")),
+  json
+}, (a) =>
+  Effect.gen(function*() {
+    const budget = yield* checkBudget(a.budget)
+    if (a.to !== a.service.name) {
+      return yield* new BadInput({ message: `migrating from ${a.service.title} to ${services[a.to].title} is not available yet` })
+    }
+    const from = yield* resolveCredentials(a.service, a)
+    const to = yield* resolveTargetCredentials(services[a.to], a)
+    const target = yield* targetLayer(services[a.to], to, budget)
+    const outcome = yield* migrate({ secrets: [Redacted.value(from.credential)], dryRun: a.dryRun }).pipe(
+      Effect.provide(Layer.mergeAll(
+        sourceLayer(a.service, from, budget),
+        target,
+        progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: `migrate ${a.service.name}` })
+      ))
+    )
+    if (outcome._tag === "Planned") {
+      return yield* printPlan(outcome.plan, `migrate ${a.service.title} at ${from.apiUrl} into the account at ${to.apiUrl}`, budget, services[a.to], a.json)
+    }
+    yield* printRestored(outcome.summary, a.json)
+  })).pipe(Command.withDescription("Copy an account into another, straight from the source, with no archive; safe to run again"))
 
 const sandboxCommand = Command.make("sandbox", {
   port: Options.integer("port").pipe(Options.withDefault(8787), Options.withDescription("Port on 127.0.0.1 (default: 8787; 0 picks a free one)")),
@@ -138,7 +186,7 @@ const sandboxCommand = Command.make("sandbox", {
 
 const ferry = Command.make("ferry").pipe(
   Command.withDescription("Keeps your Kinopio data safe and mobile: paced, verifiable backups"),
-  Command.withSubcommands([backupCommand, verifyCommand, restoreCommand, sandboxCommand])
+  Command.withSubcommands([backupCommand, verifyCommand, restoreCommand, migrateCommand, sandboxCommand])
 )
 
 const cli = Command.run(ferry, { name: "ferry", version: VERSION })

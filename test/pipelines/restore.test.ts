@@ -3,8 +3,10 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer, Redacted } from "effect"
 import { progressLayer } from "../../pipelines/progress.ts"
+import { migrate } from "../../pipelines/migrate.ts"
 import { archiveCollections, planRestore, runRestore } from "../../pipelines/restore.ts"
 import { Kinopio } from "../../src/kinopio/client.ts"
+import { KinopioSourceLive } from "../../src/kinopio/connector.ts"
 import { KinopioTargetLive, targetId } from "../../src/kinopio/restore.ts"
 import { type KinopioSandbox, SANDBOX_BASE_URL, sandboxFetchLayer } from "../../src/kinopio/sandbox.ts"
 import { RateBudgets } from "../../src/shared/rate-budget.ts"
@@ -134,4 +136,31 @@ describe("restore kinopio", () => {
         expect(new Set(held.cards.map((c) => c["id"])).size).toBe(held.cards.length)
       }))
   }
+
+  it.scoped("migrate copies an account into another with no archive on disk, and a second run creates nothing", () =>
+    Effect.gen(function*() {
+      const sandbox = yield* sandboxOnTestClock({ rateLimit: false })
+      const source = KinopioSourceLive.pipe(
+        Layer.provide(Kinopio.layer({ baseUrl: SANDBOX_BASE_URL, apiKey: Redacted.make(sandbox.accounts.main.apiKey), budget: 0.9 })),
+        Layer.provide(FetchHttpClient.layer),
+        Layer.provide(sandboxFetchLayer(sandbox))
+      )
+      const run = advancing(
+        migrate({ secrets: [sandbox.accounts.main.apiKey], dryRun: false }).pipe(
+          Effect.provide(Layer.mergeAll(source, targetLayer(sandbox), progressLayer({ mode: "silent", label: "test" })))
+        )
+      ).pipe(Effect.provide(RateBudgets.layer), Effect.provide(NodeContext.layer))
+      const first = yield* run
+      expect(first._tag).toBe("Migrated")
+      if (first._tag !== "Migrated") return
+      expect(first.summary.differences).toEqual([])
+      expect(first.summary.collections["cards"]!.created).toBeGreaterThan(0)
+      const held = yield* targetHolds(sandbox)
+      const listed = (yield* direct(sandbox, "/user/spaces")).body as Array<Entity>
+      expect(held.spaces.length).toBe(listed.length)
+      const second = yield* run
+      if (second._tag !== "Migrated") return
+      expect(Object.values(second.summary.collections).reduce((n, c) => n + c.created, 0)).toBe(0)
+      expect((yield* targetHolds(sandbox)).cards.length).toBe(held.cards.length)
+    }))
 })

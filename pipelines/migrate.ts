@@ -1,0 +1,49 @@
+/**
+ * `ferry migrate <service> --to <service>`: a backup streamed into a restore, account to
+ * account, with no archive: the source's collections are staged in a private temporary folder
+ * that is gone when the run ends, then restored with the restore's guarantees (dependency
+ * order, batching, the shared budgets, and a run stopped anywhere is simply run again).
+ */
+import type { FileSystem, Path } from "@effect/platform"
+import { Effect, Stream } from "effect"
+import { openStaging } from "../src/archive/staging.ts"
+import { BackupSource, type RestorePlan, type RestoreTarget } from "../src/connector.ts"
+import type { ArchiveCorrupt, ArchiveWriteFailed, BadInput, ConnectorError } from "../src/errors.ts"
+import { ProgressReporter } from "./progress.ts"
+import { planRestore, type RestoreSummary, runRestore } from "./restore.ts"
+
+export type MigrateOutcome =
+  | { readonly _tag: "Planned"; readonly plan: RestorePlan }
+  | { readonly _tag: "Migrated"; readonly summary: RestoreSummary }
+
+export const migrate = (request: { readonly secrets: ReadonlyArray<string>; readonly dryRun: boolean }): Effect.Effect<
+  MigrateOutcome,
+  ConnectorError | ArchiveWriteFailed | ArchiveCorrupt | BadInput,
+  BackupSource | RestoreTarget | ProgressReporter | FileSystem.FileSystem | Path.Path
+> =>
+  Effect.scoped(Effect.gen(function*() {
+    const source = yield* BackupSource
+    const progress = yield* ProgressReporter
+    const staging = yield* openStaging(source.service, request.secrets)
+    yield* source.backup({ only: [], workspaces: [] }).pipe(
+      Stream.runForEach((part) => {
+        switch (part._tag) {
+          case "Entities":
+            return staging.append(part.collection, part.entities)
+          case "Warning":
+            return progress.warn(part.message)
+          case "Progress":
+            return Effect.flatMap(source.stats, (s) => progress.update(part.unit, part.done, part.total, s.requests))
+          case "File":
+            // Files (Infinity attachments) need a target that re-uploads them: not staged yet.
+            return progress.warn(`${part.path}: not migrated (file transfer between accounts comes with Infinity restores)`)
+          case "Account":
+          case "Document":
+            return Effect.void
+        }
+      })
+    )
+    yield* progress.finish
+    if (request.dryRun) return { _tag: "Planned", plan: yield* planRestore(staging.collections) } as const
+    return { _tag: "Migrated", summary: yield* runRestore("migration", staging.collections) } as const
+  }))
