@@ -26,12 +26,22 @@ const apiKey = Options.text("api-key").pipe(
 )
 const apiUrl = Options.text("api-url").pipe(Options.optional, Options.withDescription("The API base URL (default: KINOPIO_API_URL, else the real service)"))
 
+const budget = Options.float("budget").pipe(
+  Options.withDefault(0.9),
+  Options.withDescription("Fraction of the documented rate limit to use, at most 1 (default: 0.9)")
+)
+const toApiKey = Options.text("to-api-key").pipe(
+  Options.optional,
+  Options.withDescription("The target account's credential (default: the *_TARGET_* variables, else the normal ones)")
+)
+const toApiUrl = Options.text("to-api-url").pipe(Options.optional, Options.withDescription("The target's API base URL"))
+
 const service = Args.choice(serviceNames.map((name) => [name, services[name]] as const), { name: "service" })
 const backupCommand = Command.make("backup", {
   service,
   out: Options.text("out").pipe(Options.withDefault("output"), Options.withDescription("Output folder (default: output)")),
   format: Options.choice("format", ["zip", "tar.gz"]).pipe(Options.withDefault("zip" as const), Options.withDescription("Archive format (default: zip)")),
-  budget: Options.float("budget").pipe(Options.withDefault(0.9), Options.withDescription("Fraction of the documented rate limit to use, at most 1 (default: 0.9)")),
+  budget,
   space: Options.text("space").pipe(Options.repeated, Options.withDescription("Kinopio: back up only this space (repeatable)")),
   board: Options.text("board").pipe(Options.repeated, Options.withDescription("Infinity: back up only this board (repeatable)")),
   workspace: Options.text("workspace").pipe(Options.repeated, Options.withDescription("Infinity: back up only this workspace (repeatable)")),
@@ -88,9 +98,9 @@ const restoreCommand = Command.make("restore", {
   archive: Args.text({ name: "archive" }),
   to: Options.choice("to", serviceNames).pipe(Options.optional, Options.withDescription("The target service (default: the archive's own)")),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("Print the plan (entities, requests, time) and write nothing")),
-  budget: Options.float("budget").pipe(Options.withDefault(0.9), Options.withDescription("Fraction of the documented rate limit to use, at most 1 (default: 0.9)")),
-  toApiKey: Options.text("to-api-key").pipe(Options.optional, Options.withDescription("The target account's credential (default: *_TARGET_* variables, else the normal ones)")),
-  toApiUrl: Options.text("to-api-url").pipe(Options.optional, Options.withDescription("The target's API base URL")),
+  budget,
+  toApiKey,
+  toApiUrl,
   json
 }, (a) =>
   Effect.gen(function*() {
@@ -147,11 +157,11 @@ const migrateCommand = Command.make("migrate", {
   service,
   to: Options.choice("to", serviceNames).pipe(Options.withDescription("The target service")),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("Read the source and print the plan; write nothing")),
-  budget: Options.float("budget").pipe(Options.withDefault(0.9), Options.withDescription("Fraction of each documented rate limit to use, at most 1 (default: 0.9)")),
+  budget,
   apiKey,
   apiUrl,
-  toApiKey: Options.text("to-api-key").pipe(Options.optional, Options.withDescription("The target account's credential (default: *_TARGET_* variables, else the normal ones)")),
-  toApiUrl: Options.text("to-api-url").pipe(Options.optional, Options.withDescription("The target's API base URL")),
+  toApiKey,
+  toApiUrl,
   json
 }, (a) =>
   Effect.gen(function*() {

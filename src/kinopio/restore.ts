@@ -292,26 +292,21 @@ export const makeKinopioTarget = (client: KinopioClient): Target => {
       const cardsStep = step("cards", "card", BATCH_ENTITIES, cardsOf(archive, steps), 0)
       const connectionsStep = step("connections", "connection", BATCH_ENTITIES, pending(archive, steps, "connections", (e) => connectionBody(acct, known, e)), 0)
       // Removed state last, once everything that points at them exists: one request each (the docs name one card).
-      const removals = Effect.gen(function*() {
-        let cards = 0
-        for (const id of known.removedCardIds) {
-          const target = targetId(acct, "card", id)
-          if (existing.removedCards.has(target)) continue
-          yield* client.remove("card", target)
-          cards++
-        }
-        let spaces = 0
-        for (const id of known.removedSpaceIds) {
-          const target = targetId(acct, "space", id)
-          if (existing.removedSpaces.has(target)) continue
-          yield* client.remove("space", target)
-          spaces++
-        }
-        return [
-          { _tag: "Done", collection: "removedCards", created: cards, existing: known.removedCardIds.size - cards },
-          { _tag: "Done", collection: "removedSpaces", created: spaces, existing: known.removedSpaceIds.size - spaces }
-        ] as ReadonlyArray<RestoreEvent>
-      })
+      const removeAll = (kind: "card" | "space", collection: string, sourceIds: ReadonlySet<string>, already: ReadonlySet<string>) =>
+        Effect.gen(function*() {
+          let removed = 0
+          for (const id of sourceIds) {
+            const target = targetId(acct, kind, id)
+            if (already.has(target)) continue
+            yield* client.remove(kind, target)
+            removed++
+          }
+          return { _tag: "Done", collection, created: removed, existing: sourceIds.size - removed } satisfies RestoreEvent
+        })
+      const removals = Effect.all([
+        removeAll("card", "removedCards", known.removedCardIds, existing.removedCards),
+        removeAll("space", "removedSpaces", known.removedSpaceIds, existing.removedSpaces)
+      ])
       return Stream.fromIterable<RestoreEvent>(NOT_RESTORED.map((n) => ({ _tag: "Warning", message: `${n.collection}${n.field === "*" ? "" : ` ${n.field}`}: not restored, ${n.reason}` }))).pipe(
         Stream.concat(Stream.fromEffect(spacesStep)),
         Stream.concat(Stream.fromEffect(typesStep)),
