@@ -17,7 +17,12 @@ const program = Effect.gen(function*() {
   const service = serviceNames.includes(name as never) ? services[name as keyof typeof services] : undefined
   if (service === undefined) return yield* Effect.die(`BENCH_SERVICE=${name} is not a service`)
   const credentials = yield* resolveTargetCredentials(service, { toApiKey: Option.none(), toApiUrl: Option.none() })
-  const target = yield* targetLayer(service, credentials, 0.9)
+  const target = yield* targetLayer(service, credentials, 0.9, {
+    withHooks: false,
+    inviteMembers: false,
+    journal: `${archive}.restore-journal.jsonl`,
+    ...(process.env["BENCH_WORKSPACE"] === undefined ? {} : { workspace: process.env["BENCH_WORKSPACE"] })
+  })
   const started = performance.now()
   const summary = yield* Effect.flatMap(archiveCollections(archive, service.name), (collections) => runRestore(archive, collections)).pipe(
     Effect.provide(Layer.merge(target, progressLayer({ mode: "silent", label: "bench" })))

@@ -6,7 +6,7 @@ import type { FileSystem, Path } from "@effect/platform"
 import { Clock, Effect, Stream } from "effect"
 import { openArchive } from "../src/archive/writer.ts"
 import { BackupSource } from "../src/connector.ts"
-import type { ArchiveWriteFailed, ConnectorError, ServiceError } from "../src/errors.ts"
+import { type ArchiveWriteFailed, type ConnectorError, isRefusal } from "../src/errors.ts"
 import { heapGuard } from "../src/shared/heap.ts"
 import { ProgressReporter } from "./progress.ts"
 
@@ -95,10 +95,7 @@ export const backup = (request: BackupRequest): Effect.Effect<
           case "File":
             // A file the service refuses (a link expired or removed) is reported; the run goes on.
             return part.write((bytes) => session.documentBytes(part.path, bytes)).pipe(
-              Effect.catchIf(
-                (e): e is ServiceError => e._tag === "ServiceError" && e.reason !== "RateLimited" && e.reason !== "Unavailable" && e.reason !== "Unreachable",
-                (e) => warn(`${part.path}: not in the archive, ${e.message}`)
-              )
+              Effect.catchIf(isRefusal, (e) => warn(`${part.path}: not in the archive, ${e.message}`))
             )
           case "Progress":
             return Effect.flatMap(spent, (s) => progress.update(part.unit, part.done, part.total, s.requests))

@@ -7,11 +7,11 @@ import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Layer, Option, Redacted } from "effect"
 import { BadInput, RestoreIncomplete } from "../src/errors.ts"
 import type { RestorePlan } from "../src/connector.ts"
-import type { ServiceDefinition } from "../src/service.ts"
+import type { ServiceDefinition, TargetOptions } from "../src/service.ts"
 import { serviceNames, services } from "../src/services.ts"
 import { VERSION } from "../src/version.ts"
 import { backup, type BackupSummary } from "./backup.ts"
-import { checkBudget, resolveCredentials, resolveTargetCredentials, sourceLayer, targetLayer } from "./layers.ts"
+import { checkBudget, checkTargetFlags, resolveCredentials, resolveTargetCredentials, sourceLayer, targetLayer } from "./layers.ts"
 import { migrate } from "./migrate.ts"
 import { archiveCollections, planRestore, type RestoreSummary, runRestore } from "./restore.ts"
 import { progressLayer } from "./progress.ts"
@@ -94,8 +94,26 @@ const verifyCommand = Command.make("verify", {
     )
   )).pipe(Command.withDescription("Recompute every hash and count of an archive; exit 2 on any mismatch"))
 
+const targetFlags = {
+  workspace: Options.text("workspace").pipe(Options.optional, Options.withDescription("Infinity: the workspace to restore into (needed when the account has several)")),
+  withHooks: Options.boolean("with-hooks").pipe(Options.withDescription("Infinity: re-create webhooks, which will fire at real endpoints (off by default)")),
+  inviteMembers: Options.boolean("invite-members").pipe(Options.withDescription("Infinity: invite the archive's members absent from the target, by e-mail (off by default)")),
+  journal: Options.text("journal").pipe(Options.optional, Options.withDescription("Where the restore records its progress (default: beside the archive, or under output/ for migrate)"))
+}
+
+const targetOptions = (
+  flags: { readonly workspace: Option.Option<string>; readonly withHooks: boolean; readonly inviteMembers: boolean; readonly journal: Option.Option<string> },
+  defaultJournal: string
+): TargetOptions => ({
+  withHooks: flags.withHooks,
+  inviteMembers: flags.inviteMembers,
+  journal: Option.getOrElse(flags.journal, () => defaultJournal),
+  ...(Option.isSome(flags.workspace) ? { workspace: flags.workspace.value } : {})
+})
+
 const restoreCommand = Command.make("restore", {
   archive: Args.text({ name: "archive" }),
+  ...targetFlags,
   to: Options.choice("to", serviceNames).pipe(Options.optional, Options.withDescription("The target service (default: the archive's own)")),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("Print the plan (entities, requests, time) and write nothing")),
   budget,
@@ -111,8 +129,9 @@ const restoreCommand = Command.make("restore", {
     if (Option.isSome(a.to) && a.to.value !== report.service) {
       return yield* new BadInput({ message: `restoring a ${from.title} archive into ${services[a.to.value].title} is not available yet` })
     }
+    yield* checkTargetFlags(from, a)
     const credentials = yield* resolveTargetCredentials(from, a)
-    const target = yield* targetLayer(from, credentials, budget)
+    const target = yield* targetLayer(from, credentials, budget, targetOptions(a, `${a.archive}.restore-journal.jsonl`))
     const collections = yield* archiveCollections(a.archive, report.service)
     if (a.dryRun) {
       const plan = yield* planRestore(collections).pipe(Effect.provide(target))
@@ -133,7 +152,7 @@ const printPlan = (plan: RestorePlan, what: string, budget: number, service: Ser
       ...plan.steps.map((s) =>
         `  ${s.collection}: ${s.entities} to ${s.action === "create" ? "create" : "mark removed once created"} in ${s.requests} request${s.requests === 1 ? "" : "s"}`
       ),
-      ...plan.notRestored.map((n) => `  not restored: ${n.collection}${n.field === "*" ? "" : ` ${n.field}`} (${n.reason})`),
+      ...plan.notRestored.map((n) => `  not restored: ${n.collection}${n.id === "*" ? "" : ` ${n.id}`}${n.field === "*" ? "" : ` ${n.field}`} (${n.reason})`),
       `  ${plan.requests} requests in all, about ${seconds} s at ${(budget * service.requestsPerSecond).toFixed(1)} requests/second`
     ].join("\n"))
 }
@@ -155,6 +174,7 @@ const printRestored = (summary: RestoreSummary, asJson: boolean) =>
 
 const migrateCommand = Command.make("migrate", {
   service,
+  ...targetFlags,
   to: Options.choice("to", serviceNames).pipe(Options.withDescription("The target service")),
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("Read the source and print the plan; write nothing")),
   budget,
@@ -169,9 +189,10 @@ const migrateCommand = Command.make("migrate", {
     if (a.to !== a.service.name) {
       return yield* new BadInput({ message: `migrating from ${a.service.title} to ${services[a.to].title} is not available yet` })
     }
+    yield* checkTargetFlags(services[a.to], a)
     const from = yield* resolveCredentials(a.service, a)
     const to = yield* resolveTargetCredentials(services[a.to], a)
-    const target = yield* targetLayer(services[a.to], to, budget)
+    const target = yield* targetLayer(services[a.to], to, budget, targetOptions(a, `output/${a.to}/migrate-${a.service.name}.restore-journal.jsonl`))
     const outcome = yield* migrate({ secrets: [Redacted.value(from.credential)], dryRun: a.dryRun }).pipe(
       Effect.provide(Layer.mergeAll(
         sourceLayer(a.service, from, budget),

@@ -5,7 +5,7 @@
 import { FetchHttpClient } from "@effect/platform"
 import { Config, Effect, Layer, Option, Redacted } from "effect"
 import { BadInput, MissingCredential } from "../src/errors.ts"
-import type { ServiceDefinition } from "../src/service.ts"
+import type { ServiceDefinition, TargetOptions } from "../src/service.ts"
 
 export interface Credentials {
   readonly credential: Redacted.Redacted<string>
@@ -67,7 +67,20 @@ export const resolveTargetCredentials = (
   })
 
 /** The service's restore target over the real HTTP client, paced by the process's budgets. */
-export const targetLayer = (service: ServiceDefinition, credentials: Credentials, budget: number) =>
+export const targetLayer = (service: ServiceDefinition, credentials: Credentials, budget: number, options: TargetOptions) =>
   service.target === undefined
     ? Effect.fail(new BadInput({ message: `restoring into ${service.title} is not available yet` }))
-    : Effect.succeed(service.target({ apiUrl: credentials.apiUrl, credential: credentials.credential, budget }).pipe(Layer.provide(FetchHttpClient.layer)))
+    : Effect.succeed(
+      service.target({ apiUrl: credentials.apiUrl, credential: credentials.credential, budget }, options).pipe(Layer.provide(FetchHttpClient.layer))
+    )
+
+/** `--workspace`, `--with-hooks` and `--invite-members` mean something only for a target with workspaces. */
+export const checkTargetFlags = (
+  service: ServiceDefinition,
+  flags: { readonly workspace: Option.Option<string>; readonly withHooks: boolean; readonly inviteMembers: boolean }
+): Effect.Effect<void, BadInput> => {
+  if (service.targetHasWorkspaces) return Effect.void
+  const given = [Option.isSome(flags.workspace) ? "--workspace" : undefined, flags.withHooks ? "--with-hooks" : undefined, flags.inviteMembers ? "--invite-members" : undefined]
+    .filter((f): f is string => f !== undefined)
+  return given.length === 0 ? Effect.void : Effect.fail(new BadInput({ message: `${given.join(", ")} do${given.length === 1 ? "es" : ""} not apply to ${service.title} restores` }))
+}

@@ -8,7 +8,7 @@ import type { FileSystem, Path } from "@effect/platform"
 import { Effect, Stream } from "effect"
 import { openStaging } from "../src/archive/staging.ts"
 import { BackupSource, type RestorePlan, type RestoreTarget } from "../src/connector.ts"
-import type { ArchiveCorrupt, ArchiveWriteFailed, BadInput, ConnectorError } from "../src/errors.ts"
+import { type ArchiveCorrupt, type ArchiveWriteFailed, type BadInput, type ConnectorError, isRefusal } from "../src/errors.ts"
 import { ProgressReporter } from "./progress.ts"
 import { planRestore, type RestoreSummary, runRestore } from "./restore.ts"
 
@@ -35,8 +35,10 @@ export const migrate = (request: { readonly secrets: ReadonlyArray<string>; read
           case "Progress":
             return Effect.flatMap(source.stats, (s) => progress.update(part.unit, part.done, part.total, s.requests))
           case "File":
-            // Files (Infinity attachments) need a target that re-uploads them: not staged yet.
-            return progress.warn(`${part.path}: not migrated (file transfer between accounts comes with Infinity restores)`)
+            // A file the service refuses (a link expired) is reported; the restore then goes without it.
+            return part.write((bytes) => staging.file(part.path, bytes)).pipe(
+              Effect.catchIf(isRefusal, (e) => progress.warn(`${part.path}: not migrated, ${e.message}`))
+            )
           case "Account":
           case "Document":
             return Effect.void

@@ -5,7 +5,7 @@
  */
 import type { FileSystem, Path } from "@effect/platform"
 import { Clock, Effect, Stream } from "effect"
-import { readJsonLines } from "../src/archive/reader.ts"
+import { readEntry, readJsonLines } from "../src/archive/reader.ts"
 import { type ArchiveCollections, type Entity, type RestorePlan, RestoreTarget, type ServiceName } from "../src/connector.ts"
 import { ArchiveCorrupt, type BadInput, type ConnectorError } from "../src/errors.ts"
 import { isEntity } from "../src/shared/entity.ts"
@@ -37,7 +37,8 @@ export const archiveCollections = (archive: string, service: ServiceName) =>
             : Effect.fail(new ArchiveCorrupt({ archive, problems: [`data/${collection}.jsonl: a line is not an object`] }))
         ),
         Stream.provideContext(context)
-      )
+      ),
+    readFile: (path) => readEntry(archive, path).pipe(Stream.provideContext(context))
   }))
 
 export const planRestore = (collections: ArchiveCollections): Effect.Effect<RestorePlan, ConnectorError | ArchiveCorrupt | BadInput, RestoreTarget> =>

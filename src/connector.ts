@@ -63,6 +63,8 @@ export class BackupSource extends Context.Tag("ferry/BackupSource")<BackupSource
 export interface ArchiveCollections {
   readonly service: ServiceName
   readonly read: (collection: string) => Stream.Stream<Entity, ArchiveCorrupt | BadInput>
+  /** The bytes of another archive member (e.g. `attachments/<id>/<name>`); `ArchiveCorrupt` when absent. */
+  readonly readFile?: (path: string) => Stream.Stream<Uint8Array, ArchiveCorrupt | BadInput>
 }
 
 /** Something of the archive a target cannot hold, said instead of dropped. */

@@ -102,3 +102,7 @@ export class RestoreIncomplete extends Data.TaggedError("RestoreIncomplete")<{
     return `the restore is incomplete: ${this.missing} entit${this.missing === 1 ? "y is" : "ies are"} missing from the target (first: ${this.first}); run the same command again to finish it`
   }
 }
+
+/** The service answered, and said no (a 4xx other than 429): retrying would not change it. */
+export const isRefusal = (e: { readonly _tag: string }): e is ServiceError =>
+  e instanceof ServiceError && e.reason !== "RateLimited" && e.reason !== "Unavailable" && e.reason !== "Unreachable"

@@ -17,6 +17,18 @@ export interface SourceConfig {
   readonly perSecond?: number
 }
 
+/** How a restore may write, beyond the account itself (contract: opt-in effects). */
+export interface TargetOptions {
+  /** The workspace to restore into, where the service has them. */
+  readonly workspace?: string
+  /** Re-create webhooks, which will fire at real endpoints. */
+  readonly withHooks: boolean
+  /** Invite the archive's members absent from the target, by e-mail. */
+  readonly inviteMembers: boolean
+  /** Where a restore records its non-idempotent creates, so that a stopped run resumes without duplicates. */
+  readonly journal: string
+}
+
 export interface ServiceDefinition {
   readonly name: ServiceName
   /** As people write it: "Kinopio". */
@@ -37,5 +49,7 @@ export interface ServiceDefinition {
   readonly targetCredentialVariable: string
   readonly targetUrlVariable: string
   /** The service as a restore target, where Ferry can restore into it. */
-  readonly target?: (config: SourceConfig) => Layer.Layer<RestoreTarget, never, HttpClient.HttpClient | RateBudgets>
+  readonly target?: (config: SourceConfig, options: TargetOptions) => Layer.Layer<RestoreTarget, never, HttpClient.HttpClient | RateBudgets>
+  /** Whether restores take `--workspace`, `--with-hooks` and `--invite-members` (Infinity). */
+  readonly targetHasWorkspaces: boolean
 }

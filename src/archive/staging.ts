@@ -4,15 +4,17 @@
  * Markdown is made, and secrets are redacted as in an archive.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Effect, Stream } from "effect"
+import { Effect, Sink, Stream } from "effect"
 import type { ArchiveCollections, Entity, ServiceName } from "../connector.ts"
-import { ArchiveCorrupt, ArchiveWriteFailed } from "../errors.ts"
+import { ArchiveCorrupt, ArchiveWriteFailed, BadInput } from "../errors.ts"
 import { parseJsonLines, toJsonLine } from "../formats/jsonl.ts"
 import { isEntity } from "../shared/entity.ts"
 import { makeRedactor } from "../shared/redact.ts"
 
 export interface Staging {
   readonly append: (collection: string, entities: ReadonlyArray<Entity>) => Effect.Effect<void, ArchiveWriteFailed>
+  /** A file's bytes (an attachment), kept under its archive path; a failed transfer leaves nothing. */
+  readonly file: <E, R>(path: string, bytes: Stream.Stream<Uint8Array, E, R>) => Effect.Effect<void, E | ArchiveWriteFailed, R>
   readonly collections: ArchiveCollections
 }
 
@@ -41,5 +43,13 @@ export const openStaging = (service: ServiceName, secrets: ReadonlyArray<string>
               Stream.filter(isEntity)
             )
           : Stream.empty))
-    return { append, collections: { service, read } } satisfies Staging
+    // Archive paths are safe relative paths (checked when written); flattened to one file name here.
+    const fileFor = (archivePath: string) => path.join(dir, `file-${Buffer.from(archivePath).toString("base64url")}`)
+    const file = <E, R>(archivePath: string, bytes: Stream.Stream<Uint8Array, E, R>) =>
+      Stream.run(bytes, fs.sink(fileFor(archivePath), { mode: 0o600 }).pipe(
+        Sink.mapError((e) => new ArchiveWriteFailed({ path: archivePath, reason: e.message }))
+      )).pipe(Effect.onError(() => Effect.ignore(fs.remove(fileFor(archivePath)))))
+    const readFile = (archivePath: string): Stream.Stream<Uint8Array, BadInput> =>
+      fs.stream(fileFor(archivePath)).pipe(Stream.mapError(() => new BadInput({ message: `${archivePath} was not staged` })))
+    return { append, file, collections: { service, read, readFile } } satisfies Staging
   })

@@ -10,7 +10,7 @@ import { Chunk, Context, Duration, Effect, Layer, Option, Redacted, type Schema,
 import type { Entity } from "../connector.ts"
 import { type ConnectorError, ResponseInvalid } from "../errors.ts"
 import { type Checked, checkAgainst, expectEntities, expectEntity } from "../shared/decode.ts"
-import { type ApiClient, type BodyInterrupted, makeApiClient, type RetryPolicy } from "../shared/http.ts"
+import { type ApiClient, type BodyInterrupted, makeApiClient, multipartFile, type RetryPolicy } from "../shared/http.ts"
 import { type RateLimit, RateBudgets } from "../shared/rate-budget.ts"
 import * as S from "./schema.ts"
 
@@ -54,6 +54,26 @@ export interface InfinityClient {
     link: string,
     consume: (bytes: Stream.Stream<Uint8Array, BodyInterrupted>) => Effect.Effect<A, E | BodyInterrupted, R>
   ) => Effect.Effect<A, E | ConnectorError, R>
+
+  // Writes (restore). `idempotent` creates carry a client-chosen id: sending one twice updates
+  // the same entity (multi-action, infinity.md §2), so a retry after an unclear failure is safe.
+  // The others (boards, comments, references, hooks, uploads, invites) get their id from the
+  // service: they are sent once, and a caller that lost the answer must look before sending again.
+  readonly createBoard: (workspace: string, body: Entity) => Result<Entity>
+  readonly createFolder: (workspace: string, board: string, body: Entity) => Result<Entity>
+  readonly updateFolder: (workspace: string, board: string, folder: string, body: Entity) => Result<Entity>
+  readonly createAttribute: (workspace: string, board: string, body: Entity) => Result<Entity>
+  readonly updateAttribute: (workspace: string, board: string, attribute: string, body: Entity) => Result<Entity>
+  readonly createView: (workspace: string, board: string, body: Entity) => Result<Entity>
+  readonly updateView: (workspace: string, board: string, view: string, body: Entity) => Result<Entity>
+  readonly createItem: (workspace: string, board: string, body: Entity) => Result<Entity>
+  readonly updateItem: (workspace: string, board: string, item: string, body: Entity) => Result<Entity>
+  readonly createReference: (workspace: string, board: string, body: Entity) => Result<Entity>
+  readonly createComment: (workspace: string, board: string, item: string, body: Entity) => Result<Entity>
+  readonly createHook: (workspace: string, board: string, body: Entity) => Result<Entity>
+  readonly inviteMember: (workspace: string, body: Entity) => Result<Entity>
+  /** `POST /workspaces/{ws}/attachments/file`, multipart field `file`. */
+  readonly uploadAttachment: (workspace: string, fileName: string, bytes: Uint8Array, contentType?: string) => Result<Entity>
 }
 
 export class Infinity extends Context.Tag("ferry/Infinity")<Infinity, InfinityClient>() {
@@ -137,6 +157,10 @@ export const makeInfinityClient = (
     const ws = (workspace: string) => `/workspaces/${segment(workspace)}`
     const board = (workspace: string, b: string) => `${ws(workspace)}/boards/${segment(b)}`
 
+    /** One write; the answer must be an entity with an id. */
+    const write = (method: "POST" | "PUT", route: string, path: string, body: unknown, idempotent: boolean): Result<Entity> =>
+      api.request({ method, route, path: PREFIX + path, body, idempotent }).pipe(Effect.flatMap((answer) => expectEntity(at(route), answer)))
+
     return {
       api,
       profile: one("GET /profile", "/profile", S.User),
@@ -152,6 +176,23 @@ export const makeInfinityClient = (
         list("GET …/items/{item}/comments", `${board(w, b)}/items/${segment(item)}/comments`, S.Comment),
       references: (w, b) => list("GET …/boards/{board}/references", `${board(w, b)}/references`, S.Reference),
       hooks: (w, b) => list("GET …/boards/{board}/hooks", `${board(w, b)}/hooks`, S.Hook),
-      download: (link, consume) => api.download({ route: "GET attachment link", url: link }, consume)
+      download: (link, consume) => api.download({ route: "GET attachment link", url: link }, consume),
+      createBoard: (w, body) => write("POST", "POST /workspaces/{ws}/boards", `${ws(w)}/boards`, body, false),
+      createFolder: (w, b, body) => write("POST", "POST …/boards/{board}/folders", `${board(w, b)}/folders`, body, true),
+      updateFolder: (w, b, f, body) => write("PUT", "PUT …/folders/{folder}", `${board(w, b)}/folders/${segment(f)}`, body, true),
+      createAttribute: (w, b, body) => write("POST", "POST …/boards/{board}/attributes", `${board(w, b)}/attributes`, body, true),
+      updateAttribute: (w, b, a, body) =>
+        write("PUT", "PUT …/attributes/{attribute}", `${board(w, b)}/attributes/${segment(a)}`, body, true),
+      createView: (w, b, body) => write("POST", "POST …/boards/{board}/views", `${board(w, b)}/views`, body, true),
+      updateView: (w, b, v, body) => write("PUT", "PUT …/views/{view}", `${board(w, b)}/views/${segment(v)}`, body, true),
+      createItem: (w, b, body) => write("POST", "POST …/boards/{board}/items", `${board(w, b)}/items`, body, true),
+      updateItem: (w, b, i, body) => write("PUT", "PUT …/items/{item}", `${board(w, b)}/items/${segment(i)}`, body, true),
+      createReference: (w, b, body) => write("POST", "POST …/boards/{board}/references", `${board(w, b)}/references`, body, false),
+      createComment: (w, b, i, body) =>
+        write("POST", "POST …/items/{item}/comments", `${board(w, b)}/items/${segment(i)}/comments`, body, false),
+      createHook: (w, b, body) => write("POST", "POST …/boards/{board}/hooks", `${board(w, b)}/hooks`, body, false),
+      inviteMember: (w, body) => write("POST", "POST /workspaces/{ws}/members/invite", `${ws(w)}/members/invite`, body, false),
+      uploadAttachment: (w, fileName, bytes, contentType) =>
+        write("POST", "POST /workspaces/{ws}/attachments/file", `${ws(w)}/attachments/file`, multipartFile("file", fileName, bytes, contentType ?? ""), false)
     }
   })

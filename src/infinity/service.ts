@@ -1,8 +1,9 @@
 /** Infinity as the CLI sees it. */
 import { Layer } from "effect"
-import type { ServiceDefinition } from "../service.ts"
+import type { ServiceDefinition, SourceConfig } from "../service.ts"
 import { Infinity, INFINITY_DEFAULT_URL } from "./client.ts"
 import { InfinitySourceLive } from "./connector.ts"
+import { infinityTargetLayer } from "./restore.ts"
 
 export const infinityService: ServiceDefinition = {
   name: "infinity",
@@ -16,11 +17,21 @@ export const infinityService: ServiceDefinition = {
   requestsPerSecond: 3,
   targetCredentialVariable: "INFINITY_TARGET_API_TOKEN",
   targetUrlVariable: "INFINITY_TARGET_API_URL",
-  source: (config) =>
-    InfinitySourceLive.pipe(Layer.provide(Infinity.layer({
-      baseUrl: config.apiUrl,
-      token: config.credential,
-      budget: config.budget,
-      ...(config.perSecond === undefined ? {} : { perSecond: config.perSecond })
-    })))
+  source: (config) => InfinitySourceLive.pipe(Layer.provide(clientLayer(config))),
+  target: (config, options) =>
+    infinityTargetLayer({
+      withHooks: options.withHooks,
+      inviteMembers: options.inviteMembers,
+      journal: options.journal,
+      ...(options.workspace === undefined ? {} : { workspace: options.workspace })
+    }).pipe(Layer.provide(clientLayer(config))),
+  targetHasWorkspaces: true
 }
+
+const clientLayer = (config: SourceConfig) =>
+  Infinity.layer({
+    baseUrl: config.apiUrl,
+    token: config.credential,
+    budget: config.budget,
+    ...(config.perSecond === undefined ? {} : { perSecond: config.perSecond })
+  })

@@ -17,7 +17,9 @@ export const kinopioService: ServiceDefinition = {
   targetCredentialVariable: "KINOPIO_TARGET_API_KEY",
   targetUrlVariable: "KINOPIO_TARGET_API_URL",
   source: (config) => KinopioSourceLive.pipe(Layer.provide(clientLayer(config))),
-  target: (config) => KinopioTargetLive.pipe(Layer.provide(clientLayer(config)))
+  // Kinopio's restores need no journal: every create carries an id the service keeps.
+  target: (config) => KinopioTargetLive.pipe(Layer.provide(clientLayer(config))),
+  targetHasWorkspaces: false
 }
 
 const clientLayer = (config: SourceConfig) =>

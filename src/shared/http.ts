@@ -44,12 +44,13 @@ export const defaultRetryPolicy: RetryPolicy = {
 }
 
 export interface ApiRequest {
-  readonly method: "GET" | "POST" | "PATCH" | "DELETE"
+  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
   /** The route as the docs name it, for messages: `GET /space/:spaceId`. */
   readonly route: string
   /** The path actually requested, with its parameters. */
   readonly path: string
   readonly query?: Readonly<Record<string, string>>
+  /** JSON, or a `FormData` (see `multipartFile`), sent as multipart/form-data with its boundary. */
   readonly body?: unknown
   /**
    * Whether sending it twice is harmless. A write is retried after an unclear failure only
@@ -178,7 +179,8 @@ export const makeApiClient = (config: ApiClientConfig): Effect.Effect<ApiClient,
         (r) => config.authorize(r, secret)
       )
       if (req.query !== undefined) built = HttpClientRequest.setUrlParams(built, req.query)
-      if (req.body !== undefined) built = HttpClientRequest.bodyUnsafeJson(built, req.body)
+      if (req.body instanceof FormData) built = HttpClientRequest.bodyFormData(built, req.body)
+      else if (req.body !== undefined) built = HttpClientRequest.bodyUnsafeJson(built, req.body)
       const attempt = http.execute(built).pipe(
         Effect.flatMap((res) =>
           Effect.map(res.text, (text): Outcome<unknown> => {
@@ -242,6 +244,19 @@ export const makeApiClient = (config: ApiClientConfig): Effect.Effect<ApiClient,
 
     return { service, baseUrl: base, budget, request, download }
   })
+
+/**
+ * A multipart/form-data body holding one file under `field` (e.g. Infinity's upload field
+ * `file`), for `ApiRequest.body`. The same body can be sent again by a retry.
+ */
+export const multipartFile = (field: string, fileName: string, bytes: Uint8Array, contentType = ""): FormData => {
+  const form = new FormData()
+  // Copied into a plain ArrayBuffer: a Blob takes no view of a shared buffer.
+  const copy = new Uint8Array(bytes.byteLength)
+  copy.set(bytes)
+  form.append(field, new Blob([copy.buffer], contentType === "" ? {} : { type: contentType }), fileName)
+  return form
+}
 
 const parseRetryAfter = (header: string | undefined): Option.Option<Duration.Duration> => {
   if (header === undefined || header.trim() === "") return Option.none()
