@@ -1,5 +1,5 @@
 /**
- * `npm run bench [kinopio|infinity|restore]`: what a backup costs the person (requests, time against the
+ * `npm run bench [kinopio|infinity|restore|infinity-restore]`: what a backup costs the person (requests, time against the
  * floor the rate limit sets, 429s) and what it costs the machine (records/s, peak RSS). The
  * sandbox runs in a child process and each backup in another, so every figure is Ferry's alone.
  */
@@ -144,6 +144,28 @@ const kinopioRestore = async (): Promise<Array<string>> => {
   ]
 }
 
+/** A restore: one Infinity board of 2,000 items (a comment each) into an empty workspace, at the documented limit. */
+const infinityRestore = async (): Promise<Array<string>> => {
+  // The archive comes from a twin sandbox with its limit raised: only the restore is measured.
+  const archive = await withSandbox(
+    ["--seed", "empty", "--infinity-seed", "generated:1x2000x1", "--infinity-rate-limit", "1000000"],
+    async (sb) => (await runCase("infinity", sb, 1_000_000)).archive
+  )
+  const r = await withSandbox(["--seed", "empty", "--infinity-seed", "generated:1x2000x1"], (sb) => runRestoreCase("infinity", sb, archive))
+  const floorMs = (r.requests / 2.7) * 1000
+  return [
+    "Infinity restore: 1 board x 2,000 items with a comment each into an empty workspace, at 180 req/min, budget 0.9",
+    `  created             ${Object.entries(r.collections).map(([c, n]) => `${n.created} ${c}`).join(", ")}`,
+    `  differences         ${r.differences} on re-reading`,
+    `  requests            ${r.requests} (reads and the final re-reading included)`,
+    `  wall time           ${s(r.wallMs)}`,
+    `  floor               ${s(floorMs)}`,
+    `  wall / floor        ${(r.wallMs / floorMs).toFixed(3)}`,
+    `  429s                ${r.rateLimited}`,
+    `  peak RSS            ${mb(r.peakRssBytes)}`
+  ]
+}
+
 const infinity = async (): Promise<Array<string>> => {
   const r = await withSandbox(["--seed", "empty", "--infinity-seed", "generated:1x2000x1"], (sb) => runCase("infinity", sb))
   return paced("Infinity: 1 board x 2,000 items with comments at the documented 180 req/min, budget 0.9", r, 2000, "item", 3)
@@ -156,6 +178,7 @@ const main = async () => {
   if (only === undefined || only === "kinopio") rows.push(...(await kinopio()))
   if (only === undefined || only === "kinopio" || only === "restore") rows.push(...(await kinopioRestore()))
   if (only === undefined || only === "infinity") rows.push(...(await infinity()))
+  if (only === undefined || only === "infinity" || only === "restore" || only === "infinity-restore") rows.push(...(await infinityRestore()))
   console.log(rows.join("\n"))
   rmSync(`${root}${OUT}`, { recursive: true, force: true })
 }

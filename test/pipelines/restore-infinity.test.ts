@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Fiber, Layer, Redacted, Stream, TestContext } from "effect"
 import { RestoreTarget } from "../../src/connector.ts"
 import { progressLayer } from "../../pipelines/progress.ts"
+import { migrate } from "../../pipelines/migrate.ts"
 import { archiveCollections, planRestore, runRestore } from "../../pipelines/restore.ts"
 import { Infinity, type InfinityClient, makeInfinityClient, type Pages } from "../../src/infinity/client.ts"
-import { attachmentPath } from "../../src/infinity/connector.ts"
+import { attachmentPath, InfinitySourceLive } from "../../src/infinity/connector.ts"
 import { type InfinityTargetOptions, infinityTargetLayer } from "../../src/infinity/restore.ts"
 import { INFINITY_SANDBOX_BASE_URL, type InfinitySandbox, infinitySandboxFetchLayer } from "../../src/infinity/sandbox.ts"
 import { RateBudgets } from "../../src/shared/rate-budget.ts"
@@ -410,4 +411,24 @@ describe("restore infinity", () => {
         expect(uploads).toBe(want.attachments.length + (last.endsWith("/attachments/file") ? 1 : 0))
       }))
   }
+
+  it.scoped("migrate infinity --to infinity: account to account, attachments included, with no archive on disk", () =>
+    Effect.gen(function*() {
+      const sandbox = yield* infinityOnTestClock({ rateLimit: false })
+      const source = InfinitySourceLive.pipe(
+        Layer.provide(Infinity.layer({ baseUrl: INFINITY_SANDBOX_BASE_URL, token: Redacted.make(sandbox.accounts.main.token), budget: 0.9 })),
+        Layer.provide(FetchHttpClient.layer),
+        Layer.provide(infinitySandboxFetchLayer(sandbox))
+      )
+      const outcome = yield* advancing(
+        migrate({ secrets: [sandbox.accounts.main.token], dryRun: false }).pipe(
+          Effect.provide(Layer.mergeAll(source, targetLayer(sandbox, defaults), progressLayer({ mode: "silent", label: "test" })))
+        )
+      ).pipe(Effect.provide(RateBudgets.layer), Effect.provide(NodeContext.layer))
+      expect(outcome._tag).toBe("Migrated")
+      if (outcome._tag !== "Migrated") return
+      expect(outcome.summary.differences.filter((d) => d.endsWith("missing from the target"))).toEqual([])
+      expect(outcome.summary.collections["attachments"]?.created).toBe(3)
+      expect(outcome.summary.collections["items"]?.created).toBeGreaterThan(0)
+    }))
 })
