@@ -10,13 +10,16 @@ import type { RestorePlan } from "../src/connector.ts"
 import type { ServiceDefinition, TargetOptions } from "../src/service.ts"
 import { serviceNames, services } from "../src/services.ts"
 import { VERSION } from "../src/version.ts"
+import { DEFAULT_FEED_LIMIT } from "../src/feeds/entry.ts"
 import { backup, type BackupSummary } from "./backup.ts"
+import { archiveFeed, emitFeed, liveFeed, publishFeeds } from "./feed.ts"
 import { checkBudget, checkTargetFlags, resolveCredentials, resolveTargetCredentials, sourceLayer, targetLayer } from "./layers.ts"
 import { migrate } from "./migrate.ts"
 import { archiveCollections, planRestore, type RestoreSummary, runRestore } from "./restore.ts"
 import { progressLayer } from "./progress.ts"
 import { runProcess } from "./run.ts"
 import { runSandbox } from "./sandbox.ts"
+import { runServe } from "./serve.ts"
 import { verifyArchive } from "./verify.ts"
 
 const json = Options.boolean("json").pipe(Options.withDescription("Print one JSON summary object on standard output"))
@@ -45,6 +48,9 @@ const backupCommand = Command.make("backup", {
   space: Options.text("space").pipe(Options.repeated, Options.withDescription("Kinopio: back up only this space (repeatable)")),
   board: Options.text("board").pipe(Options.repeated, Options.withDescription("Infinity: back up only this board (repeatable)")),
   workspace: Options.text("workspace").pipe(Options.repeated, Options.withDescription("Infinity: back up only this workspace (repeatable)")),
+  feeds: Options.boolean("feeds").pipe(
+    Options.withDescription("Also write <out>/feeds/<service>/<id>/{feed.json,rss.xml,atom.xml} for every space that is neither private nor removed (Infinity: boards named with --board), from the archive, with no extra request")
+  ),
   apiKey,
   apiUrl,
   json
@@ -59,6 +65,12 @@ const backupCommand = Command.make("backup", {
         progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: `backup ${a.service.name}` })
       ))
     )
+    if (a.feeds) {
+      const feeds = yield* publishFeeds({ service: a.service, archive: summary.archive, out: a.out, named: selection.only, limit: DEFAULT_FEED_LIMIT })
+      yield* Console.error(
+        `feeds: ${feeds.written.length} written under ${feeds.folder}${feeds.removed.length === 0 ? "" : `, ${feeds.removed.length} taken down (now private or removed)`}`
+      )
+    }
     yield* printSummary(summary, a.json)
   })).pipe(Command.withDescription("Back up everything an account can see into one verifiable archive"))
 
@@ -206,6 +218,50 @@ const migrateCommand = Command.make("migrate", {
     yield* printRestored(outcome.summary, a.json)
   })).pipe(Command.withDescription("Copy an account into another, straight from the source, with no archive; safe to run again"))
 
+const feedCommand = Command.make("feed", {
+  service,
+  space: Options.text("space").pipe(Options.optional, Options.withDescription("Kinopio: the space whose feed to build")),
+  board: Options.text("board").pipe(Options.optional, Options.withDescription("Infinity: the board whose feed to build")),
+  from: Options.text("from").pipe(Options.optional, Options.withDescription("Build the feed from this archive, with no request")),
+  format: Options.choice("format", ["json", "rss", "atom"]).pipe(
+    Options.withDefault("json" as const),
+    Options.withDescription("json (JSON Feed 1.1), rss (RSS 2.0) or atom (Atom 1.0) (default: json)")
+  ),
+  out: Options.text("out").pipe(Options.optional, Options.withDescription("Write the feed to this file (default: standard output)")),
+  limit: Options.integer("limit").pipe(Options.withDefault(DEFAULT_FEED_LIMIT), Options.withDescription(`The most entries the feed holds (default: ${DEFAULT_FEED_LIMIT})`)),
+  budget,
+  apiKey,
+  apiUrl
+}, (a) =>
+  Effect.gen(function*() {
+    const named = { space: a.space, board: a.board }
+    const other = (Object.keys(named) as Array<keyof typeof named>).find((flag) => flag !== a.service.onlyFlag && Option.isSome(named[flag]))
+    if (other !== undefined) {
+      return yield* new BadInput({ message: `--${other} does not apply to ${a.service.title} feeds (use --${a.service.onlyFlag} ID)` })
+    }
+    const id = named[a.service.onlyFlag]
+    if (Option.isNone(id) || id.value.trim() === "") {
+      return yield* new BadInput({ message: `name the ${a.service.onlyFlag} whose feed to build with --${a.service.onlyFlag} ID` })
+    }
+    if (!(a.limit >= 1)) return yield* new BadInput({ message: `--limit must be at least 1 (got ${a.limit})` })
+    const request = { id: id.value.trim(), limit: a.limit }
+    const doc = Option.isSome(a.from)
+      ? yield* archiveFeed(a.service, a.from.value, request)
+      : yield* Effect.gen(function*() {
+        const budget = yield* checkBudget(a.budget)
+        const credentials = yield* resolveCredentials(a.service, a)
+        return yield* liveFeed(a.service, credentials, budget, request)
+      })
+    yield* emitFeed(doc, { format: a.format, ...(Option.isSome(a.out) ? { out: a.out.value } : {}) })
+    if (Option.isSome(a.out)) yield* Console.log(a.out.value)
+  })).pipe(Command.withDescription("Write a space's or board's recent activity as JSON Feed 1.1, RSS 2.0 or Atom 1.0, live or from an archive"))
+
+const serveCommand = Command.make("serve", {
+  dir: Options.text("dir").pipe(Options.withDefault("output/feeds"), Options.withDescription("The folder of feeds to serve (default: output/feeds)")),
+  port: Options.integer("port").pipe(Options.withDefault(8788), Options.withDescription("Port (default: 8788; 0 picks a free one)")),
+  host: Options.text("host").pipe(Options.withDefault("127.0.0.1"), Options.withDescription("Address to listen on (default: 127.0.0.1, this machine only)"))
+}, (a) => runServe(a)).pipe(Command.withDescription("Serve the feeds over HTTP with ETag, Last-Modified and 304s, until interrupted"))
+
 const sandboxCommand = Command.make("sandbox", {
   port: Options.integer("port").pipe(Options.withDefault(8787), Options.withDescription("Port on 127.0.0.1 (default: 8787; 0 picks a free one)")),
   seed: Options.text("seed").pipe(Options.withDefault("demo"), Options.withDescription("Kinopio's data: demo, empty, or generated:<spaces>x<cards> (default: demo)")),
@@ -217,7 +273,7 @@ const sandboxCommand = Command.make("sandbox", {
 
 const ferry = Command.make("ferry").pipe(
   Command.withDescription("Keeps your Kinopio data safe and mobile: paced, verifiable backups"),
-  Command.withSubcommands([backupCommand, verifyCommand, restoreCommand, migrateCommand, sandboxCommand])
+  Command.withSubcommands([backupCommand, verifyCommand, restoreCommand, migrateCommand, feedCommand, serveCommand, sandboxCommand])
 )
 
 const cli = Command.run(ferry, { name: "ferry", version: VERSION })

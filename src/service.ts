@@ -4,8 +4,10 @@
  * Pipelines look a service up here by name; they never branch on it.
  */
 import type { HttpClient } from "@effect/platform"
-import type { Layer, Redacted } from "effect"
-import type { BackupSource, RestoreTarget, ServiceName } from "./connector.ts"
+import type { Effect, Layer, Redacted, Stream } from "effect"
+import type { ArchiveCollections, BackupSource, RestoreTarget, ServiceName } from "./connector.ts"
+import type { ArchiveCorrupt, BadInput, ConnectorError } from "./errors.ts"
+import type { FeedDocument } from "./feeds/entry.ts"
 import type { RateBudgets } from "./shared/rate-budget.ts"
 
 export interface SourceConfig {
@@ -52,4 +54,47 @@ export interface ServiceDefinition {
   readonly target?: (config: SourceConfig, options: TargetOptions) => Layer.Layer<RestoreTarget, never, HttpClient.HttpClient | RateBudgets>
   /** Whether restores take `--workspace`, `--with-hooks` and `--invite-members` (Infinity). */
   readonly targetHasWorkspaces: boolean
+  /** The service's activity feeds (`ferry feed`, `backup --feeds`), where Ferry can build them. */
+  readonly feeds?: FeedSupport
+}
+
+/** One space's or board's feed, asked for by id (`--space` / `--board`). */
+export interface FeedRequest {
+  readonly id: string
+  /** The most entries the feed holds (`--limit`). */
+  readonly limit: number
+}
+
+/** A feed `backup --feeds` publishes, with the id its folder is named after. */
+export interface PublishedFeed {
+  readonly id: string
+  /**
+   * Undefined for a space the archive shows private or removed: nothing is written for it, and
+   * a feed an earlier run published for it is taken down.
+   */
+  readonly document: FeedDocument | undefined
+}
+
+/**
+ * How a service turns its spaces or boards into neutral feed documents (src/feeds/entry.ts).
+ * Each decides what may be published: a feed asked for by id is refused (`BadInput`) when the
+ * credential cannot view it, or, from an archive, when the service marks it private or removed.
+ */
+export interface FeedSupport {
+  /** From the live API, through the service's client and its shared rate budget only. */
+  readonly live: (
+    config: SourceConfig,
+    request: FeedRequest
+  ) => Effect.Effect<FeedDocument, ConnectorError | BadInput, HttpClient.HttpClient | RateBudgets>
+  /** From an archive's data files, with no request at all. */
+  readonly fromArchive: (archive: ArchiveCollections, request: FeedRequest) => Effect.Effect<FeedDocument, ArchiveCorrupt | BadInput>
+  /**
+   * Every feed of an archive that may be published as a static site: never a private or removed
+   * space (those come with no document, so earlier copies are taken down); for a service
+   * without a public flag, only what was `named` on the backup.
+   */
+  readonly publishable: (
+    archive: ArchiveCollections,
+    options: { readonly named: ReadonlyArray<string>; readonly limit: number }
+  ) => Stream.Stream<PublishedFeed, ArchiveCorrupt | BadInput>
 }

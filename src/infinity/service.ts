@@ -1,8 +1,9 @@
 /** Infinity as the CLI sees it. */
-import { Layer } from "effect"
+import { Effect, Layer } from "effect"
 import type { ServiceDefinition, SourceConfig } from "../service.ts"
 import { Infinity, INFINITY_DEFAULT_URL } from "./client.ts"
 import { InfinitySourceLive } from "./connector.ts"
+import { archiveBoardFeed, liveBoardFeed, publishableBoards } from "./feed.ts"
 import { infinityTargetLayer } from "./restore.ts"
 
 export const infinityService: ServiceDefinition = {
@@ -25,7 +26,12 @@ export const infinityService: ServiceDefinition = {
       journal: options.journal,
       ...(options.workspace === undefined ? {} : { workspace: options.workspace })
     }).pipe(Layer.provide(clientLayer(config))),
-  targetHasWorkspaces: true
+  targetHasWorkspaces: true,
+  feeds: {
+    live: (config, request) => Effect.flatMap(Infinity, (client) => liveBoardFeed(client, request)).pipe(Effect.provide(clientLayer(config))),
+    fromArchive: archiveBoardFeed,
+    publishable: publishableBoards
+  }
 }
 
 const clientLayer = (config: SourceConfig) =>

@@ -1,8 +1,9 @@
 /** Kinopio as the CLI sees it. */
-import { Layer } from "effect"
+import { Effect, Layer } from "effect"
 import type { ServiceDefinition, SourceConfig } from "../service.ts"
 import { Kinopio, KINOPIO_DEFAULT_URL } from "./client.ts"
 import { KinopioSourceLive } from "./connector.ts"
+import { archiveSpaceFeed, liveSpaceFeed, publishableSpaces } from "./feed.ts"
 import { KinopioTargetLive } from "./restore.ts"
 
 export const kinopioService: ServiceDefinition = {
@@ -19,7 +20,12 @@ export const kinopioService: ServiceDefinition = {
   source: (config) => KinopioSourceLive.pipe(Layer.provide(clientLayer(config))),
   // Kinopio's restores need no journal: every create carries an id the service keeps.
   target: (config) => KinopioTargetLive.pipe(Layer.provide(clientLayer(config))),
-  targetHasWorkspaces: false
+  targetHasWorkspaces: false,
+  feeds: {
+    live: (config, request) => Effect.flatMap(Kinopio, (client) => liveSpaceFeed(client, request)).pipe(Effect.provide(clientLayer(config))),
+    fromArchive: archiveSpaceFeed,
+    publishable: (archive, options) => publishableSpaces(archive, options)
+  }
 }
 
 const clientLayer = (config: SourceConfig) =>
