@@ -175,13 +175,16 @@ const printRestored = (summary: RestoreSummary, asJson: boolean) =>
     if (asJson) yield* Console.log(JSON.stringify(summary))
     else {
       yield* Console.error(
-        Object.entries(summary.collections).map(([c, n]) => `${c}: ${n.created} created${n.existing > 0 ? `, ${n.existing} already there` : ""}`).join("\n")
+        Object.entries(summary.collections).map(([c, n]) =>
+          `${c}: ${n.created} ${c.startsWith("removed") ? "marked removed" : "created"}${n.existing > 0 ? `, ${n.existing} already there` : ""}`
+        ).join("\n")
       )
       for (const d of summary.differences) yield* Console.error(`differs: ${d}`)
       yield* Console.log(`restored into ${summary.account} with ${summary.requests} requests in ${(summary.durationMs / 1000).toFixed(1)} s`)
     }
-    const missing = summary.differences.filter((d) => d.endsWith("missing from the target"))
-    if (missing.length > 0) return yield* new RestoreIncomplete({ missing: missing.length, first: missing[0]! })
+    // Something missing, or more in the target than the archive holds (a duplicate), fails the run.
+    const wrong = summary.differences.filter((d) => d.endsWith("missing from the target") || d.includes("more than the archive"))
+    if (wrong.length > 0) return yield* new RestoreIncomplete({ missing: wrong.length, first: wrong[0]! })
   })
 
 const migrateCommand = Command.make("migrate", {

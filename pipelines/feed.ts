@@ -72,6 +72,9 @@ export const writeAtomic = (dest: string, text: string): Effect.Effect<void, Arc
     const failed = (e: { readonly message: string }) => new ArchiveWriteFailed({ path: dest, reason: e.message })
     const dir = path.dirname(dest)
     yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(failed))
+    // The same bytes again leave the file (and its Last-Modified, which readers poll with) as it was.
+    const current = yield* fs.readFileString(dest).pipe(Effect.orElseSucceed(() => undefined))
+    if (current === text) return
     const tmp = path.join(dir, `.${path.basename(dest)}.${randomUUID()}.tmp`)
     yield* fs.writeFileString(tmp, text).pipe(
       Effect.zipRight(fs.rename(tmp, dest)),
@@ -152,5 +155,18 @@ export const publishFeeds = (
         })
       )
     )
+    // After a backup of everything (no --space/--board), a feed folder not written now belongs to a
+    // space that is gone (deleted, or no longer visible): it comes down too.
+    if (request.named.length === 0 && written.length > 0) {
+      const keep = new Set(written.map((id) => safeFileName("", id, "")))
+      const present = yield* fs.readDirectory(folder).pipe(Effect.orElseSucceed(() => [] as Array<string>))
+      for (const name of present) {
+        if (keep.has(name) || name.startsWith(".")) continue
+        yield* fs.remove(path.join(folder, name), { recursive: true }).pipe(
+          Effect.mapError((e) => new ArchiveWriteFailed({ path: path.join(folder, name), reason: e.message }))
+        )
+        removed.push(name)
+      }
+    }
     return { folder, written, removed }
   })

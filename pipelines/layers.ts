@@ -77,10 +77,21 @@ export const targetLayer = (service: ServiceDefinition, credentials: Credentials
 /** `--workspace`, `--with-hooks` and `--invite-members` mean something only for a target with workspaces. */
 export const checkTargetFlags = (
   service: ServiceDefinition,
-  flags: { readonly workspace: Option.Option<string>; readonly withHooks: boolean; readonly inviteMembers: boolean }
+  flags: {
+    readonly workspace: Option.Option<string>
+    readonly withHooks: boolean
+    readonly inviteMembers: boolean
+    readonly journal: Option.Option<string>
+  }
 ): Effect.Effect<void, BadInput> => {
   if (service.targetHasWorkspaces) return Effect.void
-  const given = [Option.isSome(flags.workspace) ? "--workspace" : undefined, flags.withHooks ? "--with-hooks" : undefined, flags.inviteMembers ? "--invite-members" : undefined]
+  const given = [
+    Option.isSome(flags.workspace) ? "--workspace" : undefined,
+    flags.withHooks ? "--with-hooks" : undefined,
+    flags.inviteMembers ? "--invite-members" : undefined,
+    // Kinopio keeps the ids Ferry gives: its restores need no journal.
+    Option.isSome(flags.journal) ? "--journal" : undefined
+  ]
     .filter((f): f is string => f !== undefined)
   return given.length === 0 ? Effect.void : Effect.fail(new BadInput({ message: `${given.join(", ")} do${given.length === 1 ? "es" : ""} not apply to ${service.title} restores` }))
 }

@@ -65,6 +65,15 @@ export const runRestore = (
           case "Warning":
             warnings.push(event.message)
             return progress.warn(event.message)
+          case "Secret": {
+            // Contract: shown once on the terminal, never written anywhere (a redirected stderr is a file).
+            if (process.stderr.isTTY) {
+              return Effect.sync(() => process.stderr.write(`${event.label}: new secret ${event.value} (shown once, stored nowhere)\n`))
+            }
+            const message = `${event.label}: re-created; its new secret is shown only on a terminal, or in the service`
+            warnings.push(message)
+            return progress.warn(message)
+          }
           case "Progress":
             return Effect.flatMap(target.stats, (s) => progress.update(event.unit, event.done, event.total, s.requests - before.requests))
         }

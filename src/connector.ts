@@ -96,6 +96,11 @@ export interface RestorePlan {
 export type RestoreEvent =
   | { readonly _tag: "Progress"; readonly unit: string; readonly done: number; readonly total: number }
   | { readonly _tag: "Warning"; readonly message: string }
+  /**
+   * A secret the service made for the person (a re-created webhook's): shown once on a terminal,
+   * never written to a file, a log or a summary.
+   */
+  | { readonly _tag: "Secret"; readonly label: string; readonly value: string }
   /** Entities created by this run, and those found already there (a run that was stopped before). */
   | { readonly _tag: "Done"; readonly collection: string; readonly created: number; readonly existing: number }
 

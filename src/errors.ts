@@ -93,13 +93,13 @@ export class ResponseInvalid extends Data.TaggedError("ResponseInvalid")<{
 
 export type ConnectorError = ServiceError | ResponseInvalid
 
-/** A restore ran, but re-reading the target found entities of the archive missing. Exit 1. */
+/** A restore ran, but re-reading the target found entities of the archive missing (or doubled). Exit 1. */
 export class RestoreIncomplete extends Data.TaggedError("RestoreIncomplete")<{
   readonly missing: number
   readonly first: string
 }> {
   override get message() {
-    return `the restore is incomplete: ${this.missing} entit${this.missing === 1 ? "y is" : "ies are"} missing from the target (first: ${this.first}); run the same command again to finish it`
+    return `the target does not match the archive: ${this.missing} entit${this.missing === 1 ? "y differs" : "ies differ"} (first: ${this.first}); run the same command again to finish a stopped restore`
   }
 }
 

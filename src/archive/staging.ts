@@ -6,7 +6,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Sink, Stream } from "effect"
 import type { ArchiveCollections, Entity, ServiceName } from "../connector.ts"
-import { ArchiveCorrupt, ArchiveWriteFailed, BadInput } from "../errors.ts"
+import { ArchiveCorrupt, ArchiveWriteFailed } from "../errors.ts"
 import { parseJsonLines, toJsonLine } from "../formats/jsonl.ts"
 import { isEntity } from "../shared/entity.ts"
 import { makeRedactor } from "../shared/redact.ts"
@@ -49,7 +49,10 @@ export const openStaging = (service: ServiceName, secrets: ReadonlyArray<string>
       Stream.run(bytes, fs.sink(fileFor(archivePath), { mode: 0o600 }).pipe(
         Sink.mapError((e) => new ArchiveWriteFailed({ path: archivePath, reason: e.message }))
       )).pipe(Effect.onError(() => Effect.ignore(fs.remove(fileFor(archivePath)))))
-    const readFile = (archivePath: string): Stream.Stream<Uint8Array, BadInput> =>
-      fs.stream(fileFor(archivePath)).pipe(Stream.mapError(() => new BadInput({ message: `${archivePath} was not staged` })))
+    // A file the source refused was never staged: the restore goes without it, as with an archive missing it.
+    const readFile = (archivePath: string): Stream.Stream<Uint8Array, ArchiveCorrupt> =>
+      fs.stream(fileFor(archivePath)).pipe(
+        Stream.mapError(() => new ArchiveCorrupt({ archive: "the staged migration", problems: [`${archivePath} is missing`] }))
+      )
     return { append, file, collections: { service, read, readFile } } satisfies Staging
   })

@@ -182,6 +182,9 @@ export const liveBoardFeed = (client: InfinityClient, request: FeedRequest): Eff
     if (found === undefined) {
       return yield* new BadInput({ message: `Infinity board ${request.id} is not among the boards this credential can see` })
     }
+    if (found.board["deleted"] === true) {
+      return yield* new BadInput({ message: `Infinity board ${request.id} is deleted; a deleted board gets no feed` })
+    }
     const w = idOf(found.workspace)
     const names = new Map<string, string>()
     for (const u of yield* collect(client.users(w))) {
@@ -213,6 +216,8 @@ export const archiveBoardFeed = (archive: ArchiveCollections, request: FeedReque
   Effect.flatMap(findBoard(archive, request.id), (board) =>
     Option.isNone(board)
       ? Effect.fail(new BadInput({ message: `Infinity board ${request.id} is not in this archive` }))
+      : board.value["deleted"] === true
+      ? Effect.fail(new BadInput({ message: `Infinity board ${request.id} is deleted; a deleted board gets no feed` }))
       : boardFeedFrom(archive, board.value, request.limit))
 
 const boardFeedFrom = (archive: ArchiveCollections, board: Entity, limit: number): Effect.Effect<FeedDocument, ArchiveCorrupt | BadInput> =>
@@ -252,5 +257,7 @@ export const publishableBoards = (
     Stream.mapEffect((id) => Effect.map(findBoard(archive, id), (board) => Option.map(board, (b) => ({ id, board: b })))),
     Stream.filterMap((found) => found),
     Stream.mapEffect(({ board, id }) =>
-      Effect.map(boardFeedFrom(archive, board, options.limit), (document): PublishedFeed => ({ id, document })))
+      board["deleted"] === true
+        ? Effect.succeed<PublishedFeed>({ id, document: undefined }) // a deleted board's feed comes down
+        : Effect.map(boardFeedFrom(archive, board, options.limit), (document): PublishedFeed => ({ id, document })))
   )

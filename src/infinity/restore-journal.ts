@@ -3,7 +3,8 @@
  * id (boards, comments, references, hooks, uploads, invites), and what each create became. A run
  * stopped between the two adopts the entity its intent made instead of creating another.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs"
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs"
+import { dirname } from "node:path"
 import { Effect } from "effect"
 import { BadInput } from "../errors.ts"
 import { asArray, isEntity, str } from "../shared/entity.ts"
@@ -90,6 +91,7 @@ export class Journal {
       try: () => {
         this.apply(line)
         if (this.path === undefined) return
+        mkdirSync(dirname(this.path), { recursive: true })
         const fd = openSync(this.path, "a", 0o600)
         try {
           writeSync(fd, `${JSON.stringify(line)}\n`)

@@ -478,6 +478,9 @@ const decimal = (value: unknown): string | null => {
   return body === "0" ? "0" : `${m[1] ?? ""}${body}`
 }
 
+/** A URL without its query: hook URLs may carry tokens of the receiving service. */
+const withoutQuery = (url: string) => url.replace(/[?#].*$/, "")
+
 const clip = (s: string) => (s.length > 60 ? `${s.slice(0, 57)}...` : s)
 
 const sha256Of = <E>(bytes: Stream.Stream<Uint8Array, E>) =>
@@ -645,6 +648,7 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
       if (isEntity(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deepRemap(v)]))
       return value
     }
+    const secrets: Array<{ readonly label: string; readonly value: string }> = []
     const warnings: Array<string> = []
 
     /** An item's values as the target takes them: ids remapped, reference values left to references. */
@@ -1107,7 +1111,8 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
           create: () => client.createHook(ws, board, body)
         })
         if (mode === "restore" && result.created) {
-          warnings.push(`hook ${String(h["url"])}: created; its new secret is shown only by the service`)
+          const secret = str(result.entity?.["secret"])
+          secrets.push({ label: `hook ${withoutQuery(String(h["url"]))}`, value: secret ?? "" })
         }
       }
     })
@@ -1127,7 +1132,10 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
       ["comments", commentsStep],
       ["hooks", hooksStep]
     ]
-    const drain = () => warnings.splice(0).map((message): RestoreEvent => ({ _tag: "Warning", message }))
+    const drain = () => [
+      ...warnings.splice(0).map((message): RestoreEvent => ({ _tag: "Warning", message })),
+      ...secrets.splice(0).map((s): RestoreEvent => ({ _tag: "Secret", label: s.label, value: s.value }))
+    ]
     const done = (collection: string): RestoreEvent => {
       const t = tallyOf(collection)
       return { _tag: "Done", collection, created: t.created, existing: t.existing }

@@ -164,6 +164,20 @@ const cardBody = (account: string, known: Known, source: Entity): Entity => {
   if ("listId" in body) body["listId"] = remap.inner(body["listId"])
   // A secret the archive never held is not sent as the text "[redacted]".
   if (body["linkToSpaceCollaboratorKey"] === "[redacted]") delete body["linkToSpaceCollaboratorKey"]
+  // Mentions name their card and space: they follow the card, under ids of their own.
+  for (const key of ["atUserMentions", "atDateMentions"]) {
+    if (!Array.isArray(body[key])) continue
+    body[key] = (body[key] as ReadonlyArray<unknown>).map((m) =>
+      isEntity(m)
+        ? {
+          ...m,
+          ...(m["id"] === undefined ? {} : { id: targetId(account, "mention", String(m["id"])) }),
+          ...(m["cardId"] === undefined ? {} : { cardId: body["id"] }),
+          ...(m["spaceId"] === undefined ? {} : { spaceId: body["spaceId"] })
+        }
+        : m
+    )
+  }
   return body
 }
 
@@ -220,7 +234,11 @@ const NOT_RESTORED: ReadonlyArray<NotRestored> = [
 ]
 
 export const makeKinopioTarget = (client: KinopioClient): Target => {
-  const account = Effect.map(client.user, (u) => idOf(u.value))
+  // Asked once per target: the plan, the run and the check all need it.
+  let accountId: string | undefined
+  const account = Effect.suspend(() =>
+    accountId !== undefined ? Effect.succeed(accountId) : Effect.map(client.user, (u) => (accountId = idOf(u.value)))
+  )
 
   /** Entities found already in the target, per collection, in the current run. */
   const skipped = new Map<string, number>()
