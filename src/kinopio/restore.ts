@@ -50,6 +50,9 @@ interface Known {
   readonly innerIds: ReadonlySet<string>
   readonly cardIds: ReadonlySet<string>
   readonly removedCardIds: ReadonlySet<string>
+  readonly typeIds: ReadonlySet<string>
+  /** Finds any restored space id inside text (links in card names), in one pass. */
+  readonly spaceIdPattern: RegExp | undefined
 }
 
 const collectIds = (archive: ArchiveCollections, collection: string) =>
@@ -70,7 +73,11 @@ const knowArchive = (archive: ArchiveCollections): Effect.Effect<Known, Err> =>
       spaceIds: new Set(spaces.map(idOf)),
       innerIds,
       cardIds: yield* collectIds(archive, "cards"),
-      removedCardIds: yield* collectIds(archive, "removedCards")
+      removedCardIds: yield* collectIds(archive, "removedCards"),
+      typeIds: yield* collectIds(archive, "connectionTypes"),
+      spaceIdPattern: spaces.length === 0
+        ? undefined
+        : new RegExp(spaces.map((s) => idOf(s).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g")
     }
   })
 
@@ -129,12 +136,10 @@ const makeRemap = (account: string, known: Known) => {
   // A connection's end is a card or a box.
   const end = (id: unknown) => (typeof id === "string" && known.innerIds.has(id) ? inner(id) : card(id))
   // Links to restored spaces also live in card text (`kinopio.club/<name>-<id>`).
-  const text = (name: unknown) => {
-    if (typeof name !== "string") return name
-    let out = name
-    for (const id of known.spaceIds) if (out.includes(id)) out = out.split(id).join(targetId(account, "space", id))
-    return out
-  }
+  const text = (name: unknown) =>
+    typeof name !== "string" || known.spaceIdPattern === undefined
+      ? name
+      : name.replace(known.spaceIdPattern, (id) => targetId(account, "space", id))
   return { space, card, inner, end, text }
 }
 
@@ -192,7 +197,10 @@ const connectionBody = (account: string, known: Known, source: Entity): Entity =
   body["id"] = targetId(account, "connection", idOf(source))
   body["spaceId"] = remap.space(source["spaceId"])
   for (const key of ["startCardId", "endCardId", "startItemId", "endItemId"]) if (key in body) body[key] = remap.end(body[key])
-  if (typeof body["connectionTypeId"] === "string") body["connectionTypeId"] = targetId(account, "connectionType", body["connectionTypeId"])
+  // Only a type the archive holds is restored: another keeps its id (and points where it did).
+  if (typeof body["connectionTypeId"] === "string" && known.typeIds.has(body["connectionTypeId"])) {
+    body["connectionTypeId"] = targetId(account, "connectionType", body["connectionTypeId"])
+  }
   return body
 }
 
