@@ -275,7 +275,7 @@ const sandboxCommand = Command.make("sandbox", {
 }, ({ infinitySeed, ...a }) => runSandbox({ ...a, ...Option.match(infinitySeed, { onNone: () => ({}), onSome: (seed) => ({ infinitySeed: seed }) }) })).pipe(Command.withDescription("Serve the emulated APIs on loopback and print the variables that point Ferry at them"))
 
 const ferry = Command.make("ferry").pipe(
-  Command.withDescription("Keeps your Kinopio data safe and mobile: paced, verifiable backups"),
+  Command.withDescription("Keeps your Kinopio and Infinity data safe and mobile: paced, verifiable backups, safe restores and migrations, activity feeds"),
   Command.withSubcommands([backupCommand, verifyCommand, restoreCommand, migrateCommand, feedCommand, serveCommand, sandboxCommand])
 )
 
