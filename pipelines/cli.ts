@@ -17,6 +17,7 @@ import { checkBudget, checkTargetFlags, resolveCredentials, resolveTargetCredent
 import { migrate } from "./migrate.ts"
 import { archiveCollections, planRestore, type RestoreSummary, runRestore } from "./restore.ts"
 import { progressLayer } from "./progress.ts"
+import { prune } from "./prune.ts"
 import { runProcess } from "./run.ts"
 import { runSandbox } from "./sandbox.ts"
 import { runServe } from "./serve.ts"
@@ -274,9 +275,47 @@ const sandboxCommand = Command.make("sandbox", {
   infinityRateLimit: Options.integer("infinity-rate-limit").pipe(Options.withDefault(180), Options.withDescription("Infinity requests per minute per token before 429 (default: 180, as documented)"))
 }, ({ infinitySeed, ...a }) => runSandbox({ ...a, ...Option.match(infinitySeed, { onNone: () => ({}), onSome: (seed) => ({ infinitySeed: seed }) }) })).pipe(Command.withDescription("Serve the emulated APIs on loopback and print the variables that point Ferry at them"))
 
+const keepFlag = (name: string, what: string) =>
+  Options.integer(name).pipe(Options.optional, Options.withDescription(`Keep ${what}`))
+
+const pruneCommand = Command.make("prune", {
+  out: Options.text("out").pipe(Options.withDefault("output"), Options.withDescription("Output folder (default: output)")),
+  keepLast: keepFlag("keep-last", "the N newest archives"),
+  keepDaily: keepFlag("keep-daily", "the newest archive of each of the last N days that have one (UTC)"),
+  keepWeekly: keepFlag("keep-weekly", "the newest archive of each of the last N ISO weeks that have one (UTC)"),
+  keepMonthly: keepFlag("keep-monthly", "the newest archive of each of the last N months that have one (UTC)"),
+  dryRun: Options.boolean("dry-run").pipe(Options.withDescription("List what would be removed; remove nothing")),
+  json
+}, (a) =>
+  Effect.gen(function*() {
+    const flags = { "keep-last": a.keepLast, "keep-daily": a.keepDaily, "keep-weekly": a.keepWeekly, "keep-monthly": a.keepMonthly }
+    for (const [flag, value] of Object.entries(flags)) {
+      if (Option.isSome(value) && value.value < 0) return yield* new BadInput({ message: `--${flag} must be 0 or more (got ${value.value})` })
+    }
+    if (!Object.values(flags).some((value) => Option.isSome(value) && value.value > 0)) {
+      return yield* new BadInput({ message: "name at least one --keep-* rule (--keep-last, --keep-daily, --keep-weekly or --keep-monthly) of 1 or more" })
+    }
+    const summary = yield* prune({
+      out: a.out,
+      dryRun: a.dryRun,
+      policy: {
+        ...(Option.isSome(a.keepLast) ? { last: a.keepLast.value } : {}),
+        ...(Option.isSome(a.keepDaily) ? { daily: a.keepDaily.value } : {}),
+        ...(Option.isSome(a.keepWeekly) ? { weekly: a.keepWeekly.value } : {}),
+        ...(Option.isSome(a.keepMonthly) ? { monthly: a.keepMonthly.value } : {})
+      }
+    })
+    if (a.json) return yield* Console.log(JSON.stringify(summary))
+    for (const group of summary.services) {
+      for (const k of group.keep) yield* Console.log(`keep ${k.path} (${k.reasons.join(", ")})`)
+      for (const r of group.remove) yield* Console.log(`${summary.dryRun ? "would remove" : "remove"} ${r.path}`)
+    }
+    yield* Console.error(`${summary.kept} kept, ${summary.removed} ${summary.dryRun ? "would be removed (dry run)" : "removed"}`)
+  })).pipe(Command.withDescription("Remove old archives under --out by restic-style rules; the newest archive of each service is always kept"))
+
 const ferry = Command.make("ferry").pipe(
   Command.withDescription("Keeps your Kinopio and Infinity data safe and mobile: paced, verifiable backups, safe restores and migrations, activity feeds"),
-  Command.withSubcommands([backupCommand, verifyCommand, restoreCommand, migrateCommand, feedCommand, serveCommand, sandboxCommand])
+  Command.withSubcommands([backupCommand, verifyCommand, restoreCommand, migrateCommand, feedCommand, serveCommand, sandboxCommand, pruneCommand])
 )
 
 const cli = Command.run(ferry, { name: "ferry", version: VERSION })
