@@ -76,9 +76,6 @@ export const restoredId = (workspace: string, board: string, kind: "folder" | "a
 }
 
 // ---------------------------------------------------------------------------------------------
-// The journal
-
-// ---------------------------------------------------------------------------------------------
 // The archive, and what of it can be restored
 
 interface Archive {
@@ -240,23 +237,31 @@ const decide = (src: Archive, options: InfinityTargetOptions): Decision => {
     }
   }
 
-  const views = src.views.filter((v) => {
-    if (!boardIds.has(sid(v["board_id"]) ?? "")) return false
-    if (isDeleted(v)) no("views", idOf(v), "*", "deleted in the archive")
-    else if (!folderBoard.has(sid(v["folder_id"]) ?? "")) no("views", idOf(v), "*", `its folder ${String(v["folder_id"])} is not restored`)
-    else return true
-    return false
-  })
+  /**
+   * The entities of the chosen boards that can be restored: not deleted, and the entity they
+   * live in (`field`, a `what`) restored too; the others are listed as not restored.
+   */
+  const restorable = (
+    collection: string,
+    list: ReadonlyArray<Entity>,
+    field: string,
+    what: string,
+    restored: { readonly has: (id: string) => boolean },
+    deleted = "deleted in the archive"
+  ) =>
+    list.filter((e) => {
+      if (!boardIds.has(sid(e["board_id"]) ?? "")) return false
+      if (isDeleted(e)) no(collection, idOf(e), "*", deleted)
+      else if (!restored.has(sid(e[field]) ?? "")) no(collection, idOf(e), "*", `its ${what} ${String(e[field])} is not restored`)
+      else return true
+      return false
+    })
+  const views = restorable("views", src.views, "folder_id", "folder", folderBoard)
   for (const v of views) extraFields("views", v)
 
   const boardOrder = new Map(boards.map((b, i) => [idOf(b), i]))
-  const items = src.items.filter((i) => {
-    if (!boardIds.has(sid(i["board_id"]) ?? "")) return false
-    if (isDeleted(i)) no("items", idOf(i), "*", "deleted in the archive (with its comments)")
-    else if (!folderBoard.has(sid(i["folder_id"]) ?? "")) no("items", idOf(i), "*", `its folder ${String(i["folder_id"])} is not restored`)
-    else return true
-    return false
-  }).map((item, index) => ({ item, index }))
+  const items = restorable("items", src.items, "folder_id", "folder", folderBoard, "deleted in the archive (with its comments)")
+    .map((item, index) => ({ item, index }))
     .sort((a, b) =>
       (boardOrder.get(sid(a.item["board_id"]) ?? "") ?? 0) - (boardOrder.get(sid(b.item["board_id"]) ?? "") ?? 0) ||
       numeric(a.item["sort_order"]) - numeric(b.item["sort_order"]) || a.index - b.index
@@ -297,13 +302,8 @@ const decide = (src: Archive, options: InfinityTargetOptions): Decision => {
   }
 
   const commentTime = (c: Entity) => str(c["created_at"]) ?? ""
-  const comments = src.comments.filter((c) => {
-    if (!boardIds.has(sid(c["board_id"]) ?? "")) return false
-    if (isDeleted(c)) no("comments", idOf(c), "*", "deleted in the archive")
-    else if (!itemBoard.has(sid(c["item_id"]) ?? "")) no("comments", idOf(c), "*", `its item ${String(c["item_id"])} is not restored`)
-    else return true
-    return false
-  }).map((comment, index) => ({ comment, index }))
+  const comments = restorable("comments", src.comments, "item_id", "item", itemBoard)
+    .map((comment, index) => ({ comment, index }))
     .sort((a, b) =>
       (itemOrder.get(sid(a.comment["item_id"]) ?? "") ?? 0) - (itemOrder.get(sid(b.comment["item_id"]) ?? "") ?? 0) ||
       (commentTime(a.comment) < commentTime(b.comment) ? -1 : commentTime(a.comment) > commentTime(b.comment) ? 1 : a.index - b.index)
