@@ -1,14 +1,33 @@
 /**
  * `ferry backup`: a Source streamed into one archive. Nothing is collected: each part goes to
  * the writer as it arrives, and the archive appears under its final name only when complete.
+ *
+ * One run per output folder and account at a time (a lock file, taken before anything is
+ * written). Incremental unless `full`: the newest earlier archive of the same account is opened
+ * and the source copies from it what provably has not changed; the new archive still holds
+ * everything. Retention (`keep`) is applied only after the archive is published.
  */
 import type { FileSystem, Path } from "@effect/platform"
-import { Clock, Effect, Stream } from "effect"
+import { Clock, Data, Effect, Option, Stream } from "effect"
+import { acquireLock, type LockFailed, type LockHeld } from "../src/archive/lock.ts"
+import { findPrevious, openPrevious, type PreviousArchive } from "../src/archive/previous.ts"
+import { isEmptyPolicy, type RetentionPolicy } from "../src/archive/retention.ts"
 import { openArchive } from "../src/archive/writer.ts"
-import { BackupSource } from "../src/connector.ts"
-import { type ArchiveWriteFailed, type ConnectorError, isRefusal } from "../src/errors.ts"
+import { BackupSource, type Source } from "../src/connector.ts"
+import { type ArchiveCorrupt, type ArchiveWriteFailed, type ConnectorError, isRefusal } from "../src/errors.ts"
 import { heapGuard } from "../src/shared/heap.ts"
 import { ProgressReporter } from "./progress.ts"
+import { pruneFolder, type PruneFailed } from "./prune.ts"
+
+/** The previous archive broke while being copied from, after it had been checked. Exit 1. */
+export class PreviousArchiveFailed extends Data.TaggedError("PreviousArchiveFailed")<{
+  readonly archive: string
+  readonly problems: ReadonlyArray<string>
+}> {
+  override get message() {
+    return `the previous archive ${this.archive} could not be copied from (${this.problems.join("; ")}); run again, or with --full`
+  }
+}
 
 export interface BackupRequest {
   /** The root output folder; the archive goes to `<out>/<service>/`. */
@@ -20,6 +39,12 @@ export interface BackupRequest {
   readonly workspaces: ReadonlyArray<string>
   /** Literal secrets (the credential) that must never reach the archive. */
   readonly secrets: ReadonlyArray<string>
+  /** Fetch everything, copying nothing from an earlier archive (default: incremental). */
+  readonly full?: boolean
+  /** Applied to this service's archives in the folder after a successful run (default: keep all). */
+  readonly keep?: RetentionPolicy
+  /** The command as a person would recognise it, for a second run refused by the lock (no secrets). */
+  readonly command?: string
 }
 
 export interface BackupSummary {
@@ -34,14 +59,41 @@ export interface BackupSummary {
   readonly durationMs: number
   /** What was kept verbatim but not as documented, or skipped: each kind once, with how often. */
   readonly warnings: ReadonlyArray<{ readonly message: string; readonly count: number }>
+  /** What was copied from the previous archive instead of fetched; null for a full backup. */
+  readonly carriedOver: {
+    readonly from: string
+    /** Per kind ("spaces", "attachments"): how many were copied. */
+    readonly units: Readonly<Record<string, number>>
+    /** Per data file: how many lines were copied. */
+    readonly lines: Readonly<Record<string, number>>
+  } | null
+  /** What `keep` removed, when given. */
+  readonly pruned: { readonly kept: number; readonly removed: ReadonlyArray<string> } | null
 }
 
 // Warnings that differ only by position ("cards[3]" vs "cards[9]") are one kind of problem.
 const warningKind = (message: string) => message.replace(/\[\d+\]/g, "[]")
 
+/** The previous archive to copy from, or none (with why, when there was one and it is not used). */
+const previousFor = (source: Source, folder: string, account: string, outDir: string) =>
+  Effect.gen(function*() {
+    const progress = yield* ProgressReporter
+    const spec = source.carryOver
+    if (spec === undefined) return undefined
+    const found = yield* findPrevious(folder, { service: source.service, account, apiUrl: source.apiUrl })
+    if (Option.isNone(found)) return undefined
+    const { archive, manifest } = found.value
+    return yield* openPrevious(archive.path, manifest, spec, outDir).pipe(
+      Effect.map((p): PreviousArchive | undefined => p),
+      Effect.catchAll((e) =>
+        Effect.as(progress.warn(`previous archive ${archive.name} not used (${e.message}); fetching everything`), undefined)
+      )
+    )
+  })
+
 export const backup = (request: BackupRequest): Effect.Effect<
   BackupSummary,
-  ConnectorError | ArchiveWriteFailed,
+  ConnectorError | ArchiveWriteFailed | LockHeld | LockFailed | PreviousArchiveFailed | PruneFailed,
   BackupSource | ProgressReporter | FileSystem.FileSystem | Path.Path
 > =>
   Effect.scoped(Effect.gen(function*() {
@@ -57,16 +109,20 @@ export const backup = (request: BackupRequest): Effect.Effect<
       rateLimited: now.rateLimited - before.rateLimited,
       retries: now.retries - before.retries
     }))
+    const folder = `${request.out.replace(/\/+$/, "")}/${source.service}`
+    const account = yield* source.account
+    const lock = yield* acquireLock({ folder, account, command: request.command ?? `ferry backup ${source.service}` })
+    if (lock.replaced !== undefined) yield* progress.warn(`took over an abandoned lock: ${lock.replaced.reason}`)
+    const previous = request.full === true ? undefined : yield* previousFor(source, folder, account, folder)
     const session = yield* openArchive({
       service: source.service,
       collections: source.collections,
-      outDir: `${request.out.replace(/\/+$/, "")}/${source.service}`,
+      outDir: folder,
       format: request.format,
       createdAt: new Date(started),
       apiUrl: source.apiUrl,
       secrets: request.secrets
     })
-    let account: string | undefined
     const warnings = new Map<string, { message: string; count: number }>()
 
     const warn = (message: string) => {
@@ -80,12 +136,17 @@ export const backup = (request: BackupRequest): Effect.Effect<
       return progress.warn(message)
     }
 
-    yield* source.backup({ only: request.only, workspaces: request.workspaces }).pipe(
+    const units: Record<string, Array<string>> = {}
+    const lines: Record<string, number> = {}
+    yield* source.backup({ only: request.only, workspaces: request.workspaces, ...(previous === undefined ? {} : { previous }) }).pipe(
       Stream.runForEach((part) => {
         switch (part._tag) {
           case "Account":
+            return Effect.void
+          case "Carried":
             return Effect.sync(() => {
-              account = part.id
+              ;(units[part.kind] ??= []).push(part.id)
+              for (const [collection, n] of Object.entries(part.lines)) lines[collection] = (lines[collection] ?? 0) + n
             })
           case "Entities":
             heapGuard.check()
@@ -102,20 +163,41 @@ export const backup = (request: BackupRequest): Effect.Effect<
           case "Warning":
             return warn(part.message)
         }
-      })
+      }),
+      Effect.catchTag("ArchiveCorrupt", (e: ArchiveCorrupt) =>
+        Effect.fail(new PreviousArchiveFailed({ archive: previous?.name ?? e.archive, problems: e.problems })))
     )
-    const result = yield* session.complete(account ?? "unknown")
+    const carriedOver = previous === undefined ? null : { from: previous.name, units, lines }
+    const result = yield* session.complete(
+      account,
+      carriedOver === null ? undefined : {
+        from: carriedOver.from,
+        fromCreatedAt: previous!.createdAt,
+        entities: units,
+        counts: lines
+      }
+    )
+    // Only now: the new archive is in place, so the newest kept is a good one.
+    const keep = request.keep ?? {}
+    const pruned = isEmptyPolicy(keep) ? null : yield* Effect.map(
+      pruneFolder(folder, source.service, keep),
+      (p) => ({ kept: p.kept, removed: p.services.flatMap((g) => g.remove.map((r) => r.path)) })
+    )
     const stats = yield* spent
     return {
       service: source.service,
       archive: result.path,
-      account: account ?? "unknown",
+      account,
       entities: result.counts,
       bytes: result.bytes,
       requests: stats.requests,
       rateLimited: stats.rateLimited,
       retries: stats.retries,
       durationMs: (yield* Clock.currentTimeMillis) - started,
-      warnings: [...warnings.values()]
+      warnings: [...warnings.values()],
+      carriedOver: carriedOver === null
+        ? null
+        : { from: carriedOver.from, units: Object.fromEntries(Object.entries(units).map(([k, v]) => [k, v.length])), lines },
+      pruned
     }
   }))

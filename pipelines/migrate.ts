@@ -40,6 +40,7 @@ export const migrate = (request: { readonly secrets: ReadonlyArray<string>; read
               Effect.catchIf(isRefusal, (e) => progress.warn(`${part.path}: not migrated, ${e.message}`))
             )
           case "Account":
+          case "Carried":
           case "Document":
             return Effect.void
         }

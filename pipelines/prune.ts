@@ -10,7 +10,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Data, Effect } from "effect"
 import { applyPolicy, type RetentionPolicy } from "../src/archive/retention.ts"
-import { ARCHIVE_NAME } from "../src/archive/writer.ts"
+import { listArchives } from "../src/archive/listing.ts"
 import { BadInput } from "../src/errors.ts"
 
 /** Removing an archive failed (permission denied...). Exit 1. */
@@ -46,26 +46,8 @@ export interface PruneOptions {
   readonly dryRun: boolean
 }
 
-interface Found {
-  readonly path: string
-  readonly service: string
-  readonly time: Date
-  readonly suffix: number
-}
-
-/** "20261122T030000Z" as a UTC date. */
-const parseStamp = (stamp: string): Date =>
-  new Date(Date.UTC(
-    Number(stamp.slice(0, 4)),
-    Number(stamp.slice(4, 6)) - 1,
-    Number(stamp.slice(6, 8)),
-    Number(stamp.slice(9, 11)),
-    Number(stamp.slice(11, 13)),
-    Number(stamp.slice(13, 15))
-  ))
-
-/** Every archive directly inside each sub-folder of `out`, grouped by folder and service. */
-const scan = (out: string) =>
+/** Every sub-folder of `out` that may hold archives (a service folder, e.g. "output/kinopio"). */
+const folders = (out: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -73,58 +55,62 @@ const scan = (out: string) =>
     if (outInfo._tag === "None" || outInfo.value.type !== "Directory") {
       return yield* new BadInput({ message: `${out} is not a folder: name the backup output folder with --out DIR` })
     }
-    const groups = new Map<string, { folder: string; service: string; archives: Array<Found> }>()
-    const folders = (yield* fs.readDirectory(out).pipe(Effect.orDie)).sort()
-    for (const name of folders) {
+    const found: Array<string> = []
+    for (const name of (yield* fs.readDirectory(out).pipe(Effect.orDie)).sort()) {
       const folder = path.join(out, name)
       const info = yield* fs.stat(folder).pipe(Effect.option)
-      if (info._tag === "None" || info.value.type !== "Directory") continue
-      const entries = (yield* fs.readDirectory(folder).pipe(Effect.orElseSucceed((): Array<string> => []))).sort()
-      for (const entry of entries) {
-        const match = ARCHIVE_NAME.exec(entry)
-        if (match === null) continue
-        const file = path.join(folder, entry)
-        const fileInfo = yield* fs.stat(file).pipe(Effect.option)
-        if (fileInfo._tag === "None" || fileInfo.value.type !== "File") continue
-        const service = match[1] ?? ""
-        const key = `${folder}\u0000${service}`
-        const group = groups.get(key) ?? { folder, service, archives: [] }
-        groups.set(key, group)
-        group.archives.push({ path: file, service, time: parseStamp(match[2] ?? ""), suffix: Number(match[3] ?? 0) })
-      }
+      if (info._tag === "Some" && info.value.type === "Directory") found.push(folder)
     }
-    return [...groups.values()]
+    return found
   })
 
-export const prune = (
-  options: PruneOptions
-): Effect.Effect<PruneSummary, BadInput | PruneFailed, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const found = yield* scan(options.out)
-    const services: Array<PruneGroup> = []
-    for (const group of found) {
-      // Same second: the one with the higher `-N` suffix was written later; applyPolicy keeps input order for ties.
-      const ordered = [...group.archives].sort((a, b) => b.time.getTime() - a.time.getTime() || b.suffix - a.suffix)
-      const decision = applyPolicy(ordered.map((a) => ({ id: a.path, time: a.time })), options.policy)
-      services.push({
-        folder: group.folder,
-        service: group.service,
+/** The decision for one folder, each service on its own (newest kept); `only` restricts to one service. */
+const decide = (folder: string, policy: RetentionPolicy, only?: string) =>
+  Effect.map(listArchives(folder), (archives): ReadonlyArray<PruneGroup> => {
+    const services = [...new Set(archives.map((a) => a.service))].filter((s) => only === undefined || s === only).sort()
+    return services.map((service) => {
+      // listArchives gives newest first; applyPolicy keeps input order for ties.
+      const decision = applyPolicy(archives.filter((a) => a.service === service).map((a) => ({ id: a.path, time: a.time })), policy)
+      return {
+        folder,
+        service,
         keep: decision.keep.map((k) => ({ path: k.id, reasons: k.reasons })),
         remove: decision.remove.map((r) => ({ path: r.id }))
-      })
-    }
-    if (!options.dryRun) {
-      for (const group of services) {
+      }
+    })
+  })
+
+const carryOut = (groups: ReadonlyArray<PruneGroup>, dryRun: boolean) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    if (!dryRun) {
+      for (const group of groups) {
         for (const { path } of group.remove) {
           yield* fs.remove(path).pipe(Effect.mapError((e) => new PruneFailed({ path, reason: e.message })))
         }
       }
     }
     return {
-      dryRun: options.dryRun,
-      kept: services.reduce((n, g) => n + g.keep.length, 0),
-      removed: services.reduce((n, g) => n + g.remove.length, 0),
-      services
+      dryRun,
+      kept: groups.reduce((n, g) => n + g.keep.length, 0),
+      removed: groups.reduce((n, g) => n + g.remove.length, 0),
+      services: groups
     }
+  })
+
+/** `backup --keep-*`: the one service folder a successful backup just wrote to. */
+export const pruneFolder = (
+  folder: string,
+  service: string,
+  policy: RetentionPolicy
+): Effect.Effect<PruneSummary, PruneFailed, FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(decide(folder, policy, service), (groups) => carryOut(groups, false))
+
+export const prune = (
+  options: PruneOptions
+): Effect.Effect<PruneSummary, BadInput | PruneFailed, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const groups: Array<PruneGroup> = []
+    for (const folder of yield* folders(options.out)) groups.push(...(yield* decide(folder, options.policy)))
+    return yield* carryOut(groups, options.dryRun)
   })

@@ -3,6 +3,7 @@
  * `Source`, never for a service by name. A third service implements this and nothing else.
  */
 import { Context, type Effect, type Stream } from "effect"
+import type { CarryOverSpec, PreviousArchive } from "./archive/previous.ts"
 import type { ArchiveCorrupt, BadInput, ConnectorError } from "./errors.ts"
 import type { BodyInterrupted } from "./shared/http.ts"
 import type { BudgetStats } from "./shared/rate-budget.ts"
@@ -23,17 +24,28 @@ export type BackupPart =
   /**
    * A file's bytes for `path` (e.g. `attachments/<id>/<name>`): the source fetches them into
    * the sink the pipeline hands it, and runs the sink again from the start if the transfer
-   * breaks off, so the sink must undo a partial write when it fails.
+   * breaks off, so the sink must undo a partial write when it fails. (Bytes copied from a
+   * previous archive fail with `ArchiveCorrupt` if it cannot be read back.)
    */
   | {
     readonly _tag: "File"
     readonly path: string
     readonly write: <E>(
-      sink: (bytes: Stream.Stream<Uint8Array, BodyInterrupted>) => Effect.Effect<void, E | BodyInterrupted>
-    ) => Effect.Effect<void, E | ConnectorError>
+      sink: (bytes: Stream.Stream<Uint8Array, BodyInterrupted | ArchiveCorrupt>) => Effect.Effect<void, E | BodyInterrupted | ArchiveCorrupt>
+    ) => Effect.Effect<void, E | ConnectorError | ArchiveCorrupt>
   }
   /** Something kept verbatim but not as documented, or skipped; reported, never fatal. */
   | { readonly _tag: "Warning"; readonly message: string }
+  /**
+   * A unit copied from the previous archive instead of fetched (unchanged since): its kind
+   * ("spaces", "attachments"), its id, and how many lines of each data file came with it.
+   */
+  | {
+    readonly _tag: "Carried"
+    readonly kind: string
+    readonly id: string
+    readonly lines: Readonly<Record<string, number>>
+  }
   /** How far the backup is, in the unit a person counts (spaces, boards). */
   | { readonly _tag: "Progress"; readonly unit: string; readonly done: number; readonly total: number }
 
@@ -42,6 +54,11 @@ export interface BackupOptions {
   readonly only: ReadonlyArray<string>
   /** Restrict to these workspaces, where the service has them (empty: all). */
   readonly workspaces: ReadonlyArray<string>
+  /**
+   * The newest earlier archive of the same account, opened as the source's `carryOver` asked:
+   * what provably has not changed since is copied from it instead of fetched. Absent: a full backup.
+   */
+  readonly previous?: PreviousArchive
 }
 
 /** A service as a backup source. */
@@ -51,10 +68,14 @@ export interface Source {
   readonly apiUrl: string
   /** Every data file of this service's archive, in a stable order; each is written even when empty. */
   readonly collections: ReadonlyArray<string>
+  /** The account backed up (user or workspace id), asked once and remembered. */
+  readonly account: Effect.Effect<string, ConnectorError>
+  /** What this source can copy from a previous archive; absent: it always fetches everything. */
+  readonly carryOver?: CarryOverSpec
   /** What this source's credential has spent so far (shared with any other job on the same credential). */
   readonly stats: Effect.Effect<BudgetStats>
   /** Everything the account can see, as parts; memory stays flat however large the account. */
-  readonly backup: (options: BackupOptions) => Stream.Stream<BackupPart, ConnectorError>
+  readonly backup: (options: BackupOptions) => Stream.Stream<BackupPart, ConnectorError | ArchiveCorrupt>
 }
 
 export class BackupSource extends Context.Tag("ferry/BackupSource")<BackupSource, Source>() {}

@@ -9,7 +9,9 @@
  * ```
  *
  * `files` lists every member except `manifest.json`; `counts` has one entry per data file, equal
- * to its number of lines. Decoding ignores keys it does not know, so a later minor addition
+ * to its number of lines. An incremental backup adds `carriedOver`: which entities were copied
+ * from an earlier archive instead of fetched, and from which one (the archive stays complete on
+ * its own: the copies are in it). Decoding ignores keys it does not know, so a later minor addition
  * does not make an archive unreadable.
  */
 import { Either, ParseResult, Schema } from "effect"
@@ -34,6 +36,19 @@ export type ManifestFile = typeof ManifestFile.Type
 
 const SERVICES = ["kinopio", "infinity"] as const
 
+/** What an incremental backup copied from an earlier archive, unchanged since. */
+export const CarriedOver = Schema.Struct({
+  /** The earlier archive's file name (in the same folder). */
+  from: Schema.String,
+  /** Its `createdAt`. */
+  fromCreatedAt: IsoTimestamp,
+  /** Per kind of unit copied (Kinopio "spaces", Infinity "attachments"): the ids copied. */
+  entities: Schema.Record({ key: Schema.String, value: Schema.Array(Schema.String) }),
+  /** Per data file: how many of its lines were copied rather than fetched. */
+  counts: Schema.Record({ key: Schema.String, value: Schema.NonNegativeInt })
+})
+export type CarriedOver = typeof CarriedOver.Type
+
 export const Manifest = Schema.Struct({
   format: Schema.Literal(FORMAT_NAME),
   version: Schema.Literal(FORMAT_VERSION),
@@ -41,7 +56,8 @@ export const Manifest = Schema.Struct({
   createdAt: IsoTimestamp,
   source: Schema.Struct({ apiUrl: Schema.String, account: Schema.String }),
   counts: Schema.Record({ key: Schema.String, value: Schema.NonNegativeInt }),
-  files: Schema.Array(ManifestFile)
+  files: Schema.Array(ManifestFile),
+  carriedOver: Schema.optional(CarriedOver)
 })
 export type Manifest = typeof Manifest.Type
 

@@ -24,7 +24,7 @@ import { ArchiveWriteFailed } from "../errors.ts"
 import { addColumns, writeCsvFromJsonl } from "../formats/csv.ts"
 import { toJsonLine } from "../formats/jsonl.ts"
 import { makeRedactor } from "../shared/redact.ts"
-import { encodeManifest, FORMAT_NAME, FORMAT_VERSION, type Manifest, MANIFEST_NAME, type ManifestFile } from "./manifest.ts"
+import { type CarriedOver, encodeManifest, FORMAT_NAME, FORMAT_VERSION, type Manifest, MANIFEST_NAME, type ManifestFile } from "./manifest.ts"
 import { isSafeEntryName } from "./safe-name.ts"
 
 export interface ArchiveSpec {
@@ -58,8 +58,11 @@ export interface ArchiveSession {
     path: string,
     content: Stream.Stream<Uint8Array, E, R>
   ) => Effect.Effect<void, ArchiveWriteFailed | E, R>
-  /** Derives the CSVs, writes the manifest, packs and publishes the archive. Once only. */
-  readonly complete: (account: string) => Effect.Effect<ArchiveResult, ArchiveWriteFailed>
+  /**
+   * Derives the CSVs, writes the manifest, packs and publishes the archive. Once only.
+   * `carriedOver` (an incremental backup's) goes into the manifest.
+   */
+  readonly complete: (account: string, carriedOver?: CarriedOver) => Effect.Effect<ArchiveResult, ArchiveWriteFailed>
 }
 
 export interface ArchiveResult {
@@ -205,7 +208,7 @@ export const openArchive = (
           Effect.onError(() => withdraw(entryPath, file))
         ))
 
-    const complete = (account: string): Effect.Effect<ArchiveResult, ArchiveWriteFailed> =>
+    const complete = (account: string, carriedOver?: CarriedOver): Effect.Effect<ArchiveResult, ArchiveWriteFailed> =>
       Effect.gen(function*() {
         const previous = yield* Ref.getAndUpdate(state, (s) => (s === "open" ? "completing" : s))
         if (previous !== "open") {
@@ -256,7 +259,8 @@ export const openArchive = (
           createdAt: spec.createdAt.toISOString(),
           source: { apiUrl: redactor.text(spec.apiUrl), account: redactor.text(account) },
           counts,
-          files
+          files,
+          ...(carriedOver === undefined ? {} : { carriedOver })
         }
 
         const finalBase = `${spec.service}-${fileTimestamp(spec.createdAt)}.${spec.format === "zip" ? "zip" : "tar.gz"}`

@@ -8,7 +8,9 @@ import { Effect, Layer, Stream } from "effect"
 import { COLLECTIONS } from "../archive/collections.ts"
 import { safeFileName } from "../archive/safe-name.ts"
 import { type BackupOptions, type BackupPart, BackupSource, type Entity, type Source } from "../connector.ts"
-import type { ConnectorError } from "../errors.ts"
+import type { CarryOverSpec, PreviousArchive } from "../archive/previous.ts"
+import { ArchiveCorrupt, type ConnectorError } from "../errors.ts"
+import { BodyInterrupted } from "../shared/http.ts"
 import type { Checked } from "../shared/decode.ts"
 import { boardMarkdown, folderSheets } from "./board-document.ts"
 import { Infinity, type InfinityClient, type Pages } from "./client.ts"
@@ -92,12 +94,68 @@ export const attachmentPath = (attachment: Entity): string => {
 
 interface Run {
   readonly client: InfinityClient
+  /** Attachments of the previous archive whose bytes may be copied, by id. */
+  readonly previous: PreviousAttachments | undefined
   readonly seenUsers: Set<string>
   readonly seenAttachments: Set<string>
   readonly boardsFound: Set<string>
   readonly userNames: Map<string, string>
   readonly progress: { done: number; total: number }
 }
+
+/** What an incremental Infinity backup copies: attachment bytes, looked up by attachment id. */
+export const INFINITY_CARRY_OVER: CarryOverSpec = {
+  index: { attachments: "id" },
+  files: (path) => path.startsWith("attachments/")
+}
+
+/**
+ * Items, comments, boards and the rest carry no modification time in the API, so no listing
+ * proves them unchanged: they are always fetched. An attachment's bytes are another matter: a
+ * stored file is never rewritten (the API can only create and delete one), so when the previous
+ * archive holds an attachment of the same id, storage path, size and update time, its verified
+ * bytes are the service's bytes, and the download is saved.
+ */
+interface PreviousAttachments {
+  readonly archive: PreviousArchive
+  /** id → the fingerprint and archive path of its bytes. */
+  readonly byId: ReadonlyMap<string, { readonly fingerprint: string; readonly path: string }>
+}
+
+const fingerprint = (a: Entity) => JSON.stringify([a["path"], a["filesize"], a["updated_at"], a["original_name"] ?? a["basename"]])
+
+const attachmentsBefore = (previous: PreviousArchive | undefined): Effect.Effect<PreviousAttachments | undefined, ArchiveCorrupt> =>
+  previous === undefined
+    ? Effect.succeed(undefined)
+    : Effect.gen(function*() {
+      const byId = new Map<string, { fingerprint: string; path: string }>()
+      for (const id of previous.keys("attachments")) {
+        const [a] = yield* previous.lines("attachments", id)
+        if (a === undefined || a["path"] === undefined || a["updated_at"] === undefined) continue
+        const path = attachmentPath(a)
+        if (previous.hasFile(path)) byId.set(id, { fingerprint: fingerprint(a), path })
+      }
+      return { archive: previous, byId }
+    })
+
+/** The archive path of an attachment's bytes to copy from the previous archive, if they may be. */
+const carriedFile = (previous: PreviousAttachments | undefined, attachment: Entity): string | undefined => {
+  const before = previous?.byId.get(idOf(attachment))
+  return before !== undefined && before.fingerprint === fingerprint(attachment) && before.path === attachmentPath(attachment)
+    ? before.path
+    : undefined
+}
+
+/** Copied bytes never break off mid-transfer: an interruption there is the previous archive failing. */
+const copyFrom = <E>(
+  previous: PreviousArchive,
+  path: string,
+  sink: (bytes: Stream.Stream<Uint8Array, ArchiveCorrupt>) => Effect.Effect<void, E | BodyInterrupted | ArchiveCorrupt>
+) =>
+  sink(previous.file(path)).pipe(Effect.catchIf(
+    (e): e is BodyInterrupted => e instanceof BodyInterrupted,
+    () => Effect.fail(new ArchiveCorrupt({ archive: previous.name, problems: [`${path} could not be copied`] }))
+  ))
 
 const backupBoard = (run: Run, workspace: Entity, board: Entity): Stream.Stream<BackupPart, ConnectorError> =>
   Stream.unwrap(Effect.gen(function*() {
@@ -135,7 +193,11 @@ const backupBoard = (run: Run, workspace: Entity, board: Entity): Stream.Stream<
             if (run.seenAttachments.has(id)) continue
             run.seenAttachments.add(id)
             const link = str(attachment["link"])
-            if (link === undefined) {
+            const kept = carriedFile(run.previous, attachment)
+            if (kept !== undefined) {
+              parts.push({ _tag: "File", path: kept, write: (sink) => copyFrom(run.previous!.archive, kept, sink) })
+              parts.push({ _tag: "Carried", kind: "attachments", id, lines: {} })
+            } else if (link === undefined) {
               parts.push({ _tag: "Warning", message: `attachment ${id} of item ${idOf(item)} has no link; its bytes are not in the archive` })
             } else {
               parts.push({ _tag: "File", path: attachmentPath(attachment), write: (sink) => client.download(link, sink) })
@@ -193,11 +255,16 @@ const backupBoard = (run: Run, workspace: Entity, board: Entity): Stream.Stream<
     return Stream.fromIterable(head).pipe(Stream.concat(itemPages), Stream.concat(commentParts), Stream.concat(documents))
   }))
 
-export const backupInfinity = (client: InfinityClient, options: BackupOptions): Stream.Stream<BackupPart, ConnectorError> =>
+export const backupInfinity = (
+  client: InfinityClient,
+  me: Effect.Effect<Checked<Entity>, ConnectorError>,
+  options: BackupOptions
+): Stream.Stream<BackupPart, ConnectorError | ArchiveCorrupt> =>
   Stream.unwrap(Effect.gen(function*() {
-    const profile = yield* client.profile
+    const profile = yield* me
     const run: Run = {
       client,
+      previous: yield* attachmentsBefore(options.previous),
       seenUsers: new Set(),
       seenAttachments: new Set(),
       boardsFound: new Set(),
@@ -251,13 +318,16 @@ export const backupInfinity = (client: InfinityClient, options: BackupOptions): 
     return Stream.fromIterable(head).pipe(Stream.concat(perWorkspace), Stream.concat(unknownBoards))
   }))
 
-export const infinitySource = (client: InfinityClient): Source => ({
-  service: "infinity",
-  apiUrl: client.api.baseUrl,
-  stats: client.api.budget.stats,
-  collections: INFINITY_COLLECTIONS,
-  backup: (options) => backupInfinity(client, options)
-})
+export const infinitySource = (client: InfinityClient): Effect.Effect<Source> =>
+  Effect.map(Effect.cached(client.profile), (profile): Source => ({
+    service: "infinity",
+    apiUrl: client.api.baseUrl,
+    stats: client.api.budget.stats,
+    collections: INFINITY_COLLECTIONS,
+    account: Effect.map(profile, (p) => idOf(p.value)),
+    carryOver: INFINITY_CARRY_OVER,
+    backup: (options) => backupInfinity(client, profile, options)
+  }))
 
 /** Infinity as the run's backup source. */
-export const InfinitySourceLive = Layer.effect(BackupSource, Effect.map(Infinity, infinitySource))
+export const InfinitySourceLive = Layer.effect(BackupSource, Effect.flatMap(Infinity, infinitySource))

@@ -8,7 +8,8 @@ import { Chunk, Effect, Layer, Option, Stream } from "effect"
 import { COLLECTIONS } from "../archive/collections.ts"
 import { safeFileName } from "../archive/safe-name.ts"
 import { type BackupOptions, type BackupPart, BackupSource, type Entity, type Source } from "../connector.ts"
-import type { ConnectorError } from "../errors.ts"
+import type { CarryOverSpec, PreviousArchive } from "../archive/previous.ts"
+import type { ArchiveCorrupt, ConnectorError } from "../errors.ts"
 import type { Checked } from "../shared/decode.ts"
 import { Kinopio, type KinopioClient, SPACES_PER_REQUEST } from "./client.ts"
 import { renderSpace } from "./markdown.ts"
@@ -117,6 +118,26 @@ const fetchSpaces = (client: KinopioClient, ids: ReadonlyArray<string>, summarie
     return { spaces, parts }
   })
 
+/** A space's parts, from its record and children: the same whether fetched now or carried over. */
+const partsOf = (
+  record: Entity,
+  collection: "spaces" | "removedSpaces",
+  children: Readonly<Record<string, ReadonlyArray<Entity>>>
+): ReadonlyArray<BackupPart> => [
+  entities(collection, [record]),
+  ...Object.entries(children).filter(([, list]) => list.length > 0).map(([name, list]) => entities(name, list)),
+  {
+    _tag: "Document",
+    path: `markdown/${safeFileName(String(record["name"] ?? ""), String(record["id"]), "md")}`,
+    content: renderSpace({
+      space: record,
+      cards: children["cards"] ?? [],
+      connections: children["connections"] ?? [],
+      connectionTypes: children["connectionTypes"] ?? []
+    })
+  }
+]
+
 const spaceParts = (client: KinopioClient, fetched: Fetched, removedIds: ReadonlySet<string>) => {
   const { children, inlineRemoved, record, warnings: problems } = splitSpace(fetched.space)
   const id = String(fetched.space["id"])
@@ -126,21 +147,48 @@ const spaceParts = (client: KinopioClient, fetched: Fetched, removedIds: Readonl
     ...(fetched._tag === "Summary"
       ? [{ _tag: "Warning", message: `space ${id}: ${fetched.why}; its listing summary is kept, without cards` } as const]
       : []),
-    entities(removedIds.has(id) ? "removedSpaces" : "spaces", [record]),
-    ...Object.entries(children).map(([collection, list]) => entities(collection, list)),
-    ...removed,
-    {
-      _tag: "Document",
-      path: `markdown/${safeFileName(String(fetched.space["name"] ?? ""), id, "md")}`,
-      content: renderSpace({
-        space: fetched.space,
-        cards: children["cards"] ?? [],
-        connections: children["connections"] ?? [],
-        connectionTypes: children["connectionTypes"] ?? []
-      })
-    }
+    ...partsOf(record, removedIds.has(id) ? "removedSpaces" : "spaces", children),
+    ...removed
   ])
 }
+
+/** The data files a space's lines go to, besides its own record. */
+const SPACE_CHILD_FILES = ["cards", "connections", "connectionTypes", "tags", "removedCards"] as const
+
+/** What an incremental Kinopio backup copies: space records by id, their children by spaceId. */
+export const KINOPIO_CARRY_OVER: CarryOverSpec = {
+  index: {
+    spaces: "id",
+    removedSpaces: "id",
+    ...Object.fromEntries(SPACE_CHILD_FILES.map((c) => [c, "spaceId"]))
+  }
+}
+
+/**
+ * Whether the previous archive's copy of a space still holds: the listing's `updatedAt` (which
+ * moves with any change inside the space, kinopio-in-practice.md) is known and equal, and so is
+ * `editedAt` when listed. Anything unknown means fetch.
+ */
+export const unchangedSince = (listed: Entity | undefined, previous: Entity | undefined): boolean => {
+  if (listed === undefined || previous === undefined) return false
+  const updated = listed["updatedAt"]
+  if (typeof updated !== "string" || updated === "" || previous["updatedAt"] !== updated) return false
+  return listed["editedAt"] === undefined || listed["editedAt"] === previous["editedAt"]
+}
+
+/** A space copied from the previous archive, in the order a fetch would have written it. */
+const carriedParts = (previous: PreviousArchive, id: string, collection: "spaces" | "removedSpaces", record: Entity) =>
+  Effect.gen(function*() {
+    const children: Record<string, ReadonlyArray<Entity>> = {}
+    for (const name of SPACE_CHILD_FILES) children[name] = yield* previous.lines(name, id)
+    const { removedCards = [], ...live } = children
+    const lines = Object.fromEntries([[collection, 1], ...Object.entries(children).map(([name, list]) => [name, list.length])])
+    return [
+      ...partsOf(record, collection, live),
+      entities("removedCards", removedCards),
+      { _tag: "Carried", kind: "spaces", id, lines } as const
+    ] satisfies ReadonlyArray<BackupPart>
+  })
 
 /**
  * Favorites come as one object of lists (users, spaces, colours...): one line per favorite,
@@ -163,9 +211,44 @@ export const favoritesOf = (body: unknown): ReadonlyArray<Entity> => {
   ]
 }
 
-export const backupKinopio = (client: KinopioClient, options: BackupOptions): Stream.Stream<BackupPart, ConnectorError> =>
+type Step = { readonly _tag: "Carry"; readonly id: string; readonly record: Entity } | { readonly _tag: "Fetched"; readonly fetched: Fetched }
+
+/** One step of the space walk: the spaces to fetch together, then every space of the window in order. */
+interface Window {
+  readonly fetch: ReadonlyArray<string>
+  readonly spaces: ReadonlyArray<{ readonly id: string; readonly carry?: Entity }>
+}
+
+/**
+ * Spaces in listing order, cut into windows that each hold at most one `/space/multiple` worth
+ * of spaces to fetch; carried spaces ride along in their place, so an incremental archive's
+ * lines come in the same order as a full one's, while the fetches stay batched.
+ */
+const windowsOf = (ids: ReadonlyArray<string>, carry: ReadonlyMap<string, Entity>): ReadonlyArray<Window> => {
+  const windows: Array<Window> = []
+  let fetch: Array<string> = []
+  let spaces: Array<{ id: string; carry?: Entity }> = []
+  for (const id of ids) {
+    const record = carry.get(id)
+    if (record === undefined && fetch.length === SPACES_PER_REQUEST) {
+      windows.push({ fetch, spaces })
+      fetch = []
+      spaces = []
+    }
+    if (record === undefined) fetch.push(id)
+    spaces.push(record === undefined ? { id } : { id, carry: record })
+  }
+  if (spaces.length > 0) windows.push({ fetch, spaces })
+  return windows
+}
+
+export const backupKinopio = (
+  client: KinopioClient,
+  user: Effect.Effect<Checked<Entity>, ConnectorError>,
+  options: BackupOptions
+): Stream.Stream<BackupPart, ConnectorError | ArchiveCorrupt> =>
   Stream.unwrap(Effect.gen(function*() {
-    const user = yield* client.user
+    const me = yield* user
     const listed = yield* client.userSpaces
     const removed = yield* client.removedSpaces
     const only = new Set(options.only)
@@ -179,23 +262,54 @@ export const backupKinopio = (client: KinopioClient, options: BackupOptions): St
       ...options.only
     ])]
     const total = ids.length
+    const collectionOf = (id: string) => (removedIds.has(id) ? "removedSpaces" : "spaces")
+
+    // The previous archive's record of each space unchanged since, in the collection it is listed in now.
+    const carry = new Map<string, Entity>()
+    const previous = options.previous
+    if (previous !== undefined) {
+      for (const id of ids) {
+        const [record] = yield* previous.lines(collectionOf(id), id)
+        if (unchangedSince(summaries.get(id), record)) carry.set(id, record!)
+      }
+    }
 
     const head: ReadonlyArray<BackupPart> = [
-      { _tag: "Account", id: String(user.value["id"]) },
-      ...warnings(user),
+      { _tag: "Account", id: String(me.value["id"]) },
+      ...warnings(me),
       ...warnings(listed),
       ...warnings(removed),
-      entities("user", [user.value]),
+      entities("user", [me.value]),
       { _tag: "Progress", unit: "spaces", done: 0, total }
     ]
 
-    const perSpace = Stream.fromIterable(chunksOf(ids, SPACES_PER_REQUEST)).pipe(
-      Stream.mapEffect((batch) => fetchSpaces(client, batch, summaries)),
+    const perSpace = Stream.fromIterable(windowsOf(ids, carry)).pipe(
+      Stream.mapEffect((window) =>
+        Effect.map(
+          window.fetch.length === 0 ? Effect.succeed({ spaces: [], parts: [] }) : fetchSpaces(client, window.fetch, summaries),
+          ({ parts, spaces }) => {
+            const fetched = new Map(spaces.map((f) => [String(f.space["id"]), f]))
+            // A space the fetch could not read at all was reported by fetchSpaces and is skipped here.
+            const inOrder = window.spaces.flatMap(({ carry, id }): ReadonlyArray<Step> => {
+              const f = fetched.get(id)
+              return carry !== undefined ? [{ _tag: "Carry", id, record: carry }] : f !== undefined ? [{ _tag: "Fetched", fetched: f }] : []
+            })
+            return { parts, spaces: inOrder }
+          }
+        )),
       Stream.flatMap(({ parts, spaces }) =>
         Stream.make({ parts, isSpace: false }).pipe(Stream.concat(
           Stream.fromIterable(spaces).pipe(
             Stream.mapEffect(
-              (fetched) => Effect.map(spaceParts(client, fetched, removedIds), (parts) => ({ parts, isSpace: true })),
+              (step: Step): Effect.Effect<{ parts: ReadonlyArray<BackupPart>; isSpace: boolean }, ConnectorError | ArchiveCorrupt> =>
+                Effect.map<ReadonlyArray<BackupPart>, ConnectorError | ArchiveCorrupt, never, { parts: ReadonlyArray<BackupPart>; isSpace: boolean }>(
+                  step._tag === "Carry" && previous !== undefined
+                    ? carriedParts(previous, step.id, collectionOf(step.id), step.record)
+                    : step._tag === "Fetched"
+                    ? spaceParts(client, step.fetched, removedIds)
+                    : Effect.succeed([]),
+                  (parts) => ({ parts, isSpace: true })
+                ),
               { concurrency: REMOVED_CARDS_CONCURRENCY }
             )
           )
@@ -219,13 +333,16 @@ export const backupKinopio = (client: KinopioClient, options: BackupOptions): St
 const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> =>
   Chunk.toReadonlyArray(Chunk.chunksOf(Chunk.fromIterable(items), size)).map(Chunk.toReadonlyArray)
 
-export const kinopioSource = (client: KinopioClient): Source => ({
-  service: "kinopio",
-  apiUrl: client.api.baseUrl,
-  stats: client.api.budget.stats,
-  collections: KINOPIO_COLLECTIONS,
-  backup: (options) => backupKinopio(client, options)
-})
+export const kinopioSource = (client: KinopioClient): Effect.Effect<Source> =>
+  Effect.map(Effect.cached(client.user), (user): Source => ({
+    service: "kinopio",
+    apiUrl: client.api.baseUrl,
+    stats: client.api.budget.stats,
+    collections: KINOPIO_COLLECTIONS,
+    account: Effect.map(user, (u) => String(u.value["id"])),
+    carryOver: KINOPIO_CARRY_OVER,
+    backup: (options) => backupKinopio(client, user, options)
+  }))
 
 /** Kinopio as the run's backup source. */
-export const KinopioSourceLive = Layer.effect(BackupSource, Effect.map(Kinopio, kinopioSource))
+export const KinopioSourceLive = Layer.effect(BackupSource, Effect.flatMap(Kinopio, kinopioSource))

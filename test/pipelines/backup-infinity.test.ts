@@ -211,4 +211,21 @@ describe("backup infinity", () => {
       expect((yield* lines(summary.archive, "data/attachments.jsonl")).map((a) => a["id"]).sort()).toEqual([86245, 86246, 86247])
       expect(summary.warnings.some((w) => w.message.startsWith("attachments/86247/evil.sh: not in the archive"))).toBe(true)
     }))
+
+  it.scoped("a second backup copies unchanged attachment bytes from the first instead of downloading them again", () =>
+    Effect.gen(function*() {
+      const sandbox = yield* infinityOnTestClock()
+      const out = yield* tempDir
+      const first = yield* backupInfinitySandbox(sandbox, out)
+      const firstMembers = yield* members(first.archive)
+      const files = [...firstMembers.keys()].filter((name) => name.startsWith("attachments/"))
+      expect(files.length).toBeGreaterThan(0)
+      const second = yield* backupInfinitySandbox(sandbox, out)
+      expect(second.carriedOver?.units["attachments"]).toBe(files.length)
+      // Everything else has no modification time to trust: fetched again; only the downloads are saved.
+      expect(second.requests).toBe(first.requests - files.length)
+      const secondMembers = yield* members(second.archive)
+      for (const name of files) expect(secondMembers.get(name), name).toBe(firstMembers.get(name))
+      expect(second.entities).toEqual(first.entities)
+    }))
 })

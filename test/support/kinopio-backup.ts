@@ -5,6 +5,7 @@ import { Effect, Layer, Redacted, Stream, TestClock } from "effect"
 import { backup } from "../../pipelines/backup.ts"
 import { progressLayer } from "../../pipelines/progress.ts"
 import { archiveEntries, readJsonLines } from "../../src/archive/reader.ts"
+import type { RetentionPolicy } from "../../src/archive/retention.ts"
 import { Kinopio } from "../../src/kinopio/client.ts"
 import { KinopioSourceLive } from "../../src/kinopio/connector.ts"
 import { type KinopioSandbox, type KinopioSandboxOptions, makeKinopioSandbox, SANDBOX_BASE_URL, sandboxFetchLayer } from "../../src/kinopio/sandbox.ts"
@@ -20,7 +21,13 @@ export const sandboxOnTestClock = (options: Partial<KinopioSandboxOptions> = {})
 export const backupSandbox = (
   sandbox: KinopioSandbox,
   out: string,
-  options: { readonly format?: "zip" | "tar.gz"; readonly only?: ReadonlyArray<string>; readonly apiKey?: string } = {}
+  options: {
+    readonly format?: "zip" | "tar.gz"
+    readonly only?: ReadonlyArray<string>
+    readonly apiKey?: string
+    readonly full?: boolean
+    readonly keep?: RetentionPolicy
+  } = {}
 ) => {
   const apiKey = options.apiKey ?? sandbox.accounts.main.apiKey
   const source = KinopioSourceLive.pipe(
@@ -29,7 +36,15 @@ export const backupSandbox = (
     Layer.provide(sandboxFetchLayer(sandbox))
   )
   return advancing(
-    backup({ out, format: options.format ?? "zip", only: options.only ?? [], workspaces: [], secrets: [apiKey] }).pipe(
+    backup({
+      out,
+      format: options.format ?? "zip",
+      only: options.only ?? [],
+      workspaces: [],
+      secrets: [apiKey],
+      full: options.full ?? false,
+      keep: options.keep ?? {}
+    }).pipe(
       Effect.provide(Layer.merge(source, progressLayer({ mode: "silent", label: "test" })))
     )
   ).pipe(Effect.provide(RateBudgets.layer), Effect.provide(NodeContext.layer))
