@@ -11,7 +11,10 @@ import type { ServiceDefinition, TargetOptions } from "../src/service.ts"
 import { serviceNames, services } from "../src/services.ts"
 import { VERSION } from "../src/version.ts"
 import { DEFAULT_FEED_LIMIT } from "../src/feeds/entry.ts"
+import { isEmptyPolicy, type RetentionPolicy } from "../src/archive/retention.ts"
 import { backup, type BackupSummary } from "./backup.ts"
+import { AccountsFailed, backupAccounts } from "./backup-accounts.ts"
+import { loadConfig } from "./config.ts"
 import { archiveFeed, emitFeed, liveFeed, publishFeeds } from "./feed.ts"
 import { checkBudget, checkTargetFlags, resolveCredentials, resolveTargetCredentials, sourceLayer, targetLayer } from "./layers.ts"
 import { migrate } from "./migrate.ts"
@@ -41,8 +44,36 @@ const toApiKey = Options.text("to-api-key").pipe(
 const toApiUrl = Options.text("to-api-url").pipe(Options.optional, Options.withDescription("The target's API base URL"))
 
 const service = Args.choice(serviceNames.map((name) => [name, services[name]] as const), { name: "service" })
+const keepFlag = (name: string, what: string) =>
+  Options.integer(name).pipe(Options.optional, Options.withDescription(`Keep ${what}`))
+const keepFlags = {
+  keepLast: keepFlag("keep-last", "the N newest archives"),
+  keepDaily: keepFlag("keep-daily", "the newest archive of each of the last N days that have one (UTC)"),
+  keepWeekly: keepFlag("keep-weekly", "the newest archive of each of the last N ISO weeks that have one (UTC)"),
+  keepMonthly: keepFlag("keep-monthly", "the newest archive of each of the last N months that have one (UTC)")
+}
+type KeepFlags = { readonly [K in keyof typeof keepFlags]: Option.Option<number> }
+
+/** The --keep-* flags as a policy; negative counts refused. */
+const policyOf = (a: KeepFlags): Effect.Effect<RetentionPolicy, BadInput> => {
+  const flags = { "keep-last": a.keepLast, "keep-daily": a.keepDaily, "keep-weekly": a.keepWeekly, "keep-monthly": a.keepMonthly }
+  for (const [flag, value] of Object.entries(flags)) {
+    if (Option.isSome(value) && value.value < 0) return Effect.fail(new BadInput({ message: `--${flag} must be 0 or more (got ${value.value})` }))
+  }
+  return Effect.succeed({
+    ...(Option.isSome(a.keepLast) ? { last: a.keepLast.value } : {}),
+    ...(Option.isSome(a.keepDaily) ? { daily: a.keepDaily.value } : {}),
+    ...(Option.isSome(a.keepWeekly) ? { weekly: a.keepWeekly.value } : {}),
+    ...(Option.isSome(a.keepMonthly) ? { monthly: a.keepMonthly.value } : {})
+  })
+}
+
 const backupCommand = Command.make("backup", {
-  service,
+  service: service.pipe(Args.optional),
+  config: Options.file("config").pipe(
+    Options.optional,
+    Options.withDescription("Back up every account a ferry.config.json lists, each under <out>/<account name>/ (instead of naming a service)")
+  ),
   out: Options.text("out").pipe(Options.withDefault("output"), Options.withDescription("Output folder (default: output)")),
   format: Options.choice("format", ["zip", "tar.gz"]).pipe(Options.withDefault("zip" as const), Options.withDescription("Archive format (default: zip)")),
   budget,
@@ -52,28 +83,80 @@ const backupCommand = Command.make("backup", {
   feeds: Options.boolean("feeds").pipe(
     Options.withDescription("Also write <out>/feeds/<service>/<id>/{feed.json,rss.xml,atom.xml} for every space that is neither private nor removed (Infinity: boards named with --board), from the archive, with no extra request")
   ),
+  full: Options.boolean("full").pipe(
+    Options.withDescription("Fetch everything; copy nothing from the previous archive (default: what has provably not changed is copied)")
+  ),
+  ...keepFlags,
   apiKey,
   apiUrl,
   json
 }, (a) =>
   Effect.gen(function*() {
+    const keep = yield* policyOf(a)
+    if (Option.isSome(a.config)) {
+      const given = [
+        Option.isSome(a.service) ? a.service.value.name : undefined,
+        ...(["space", "board", "workspace"] as const).map((f) => (a[f].length > 0 ? `--${f}` : undefined)),
+        Option.isSome(a.apiKey) ? "--api-key" : undefined,
+        Option.isSome(a.apiUrl) ? "--api-url" : undefined,
+        a.feeds ? "--feeds" : undefined
+      ].filter((x) => x !== undefined)
+      if (given.length > 0) {
+        return yield* new BadInput({ message: `with --config, the accounts come from the file: drop ${given.join(", ")}` })
+      }
+      return yield* backupFromConfig(a.config.value, a.out, a.json)
+    }
+    if (Option.isNone(a.service)) {
+      return yield* new BadInput({ message: `name a service to back up (${serviceNames.join(" or ")}), or --config FILE` })
+    }
+    const definition = a.service.value
     const budget = yield* checkBudget(a.budget)
-    const selection = yield* selectionFor(a.service, a)
-    const credentials = yield* resolveCredentials(a.service, a)
-    const summary = yield* backup({ out: a.out, format: a.format, ...selection, secrets: [Redacted.value(credentials.credential)] }).pipe(
+    const selection = yield* selectionFor(definition, a)
+    const credentials = yield* resolveCredentials(definition, a)
+    const summary = yield* backup({
+      out: a.out,
+      format: a.format,
+      ...selection,
+      secrets: [Redacted.value(credentials.credential)],
+      full: a.full,
+      keep,
+      command: `ferry backup ${definition.name}`
+    }).pipe(
       Effect.provide(Layer.mergeAll(
-        sourceLayer(a.service, credentials, budget),
-        progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: `backup ${a.service.name}` })
-      ))
+        sourceLayer(definition, credentials, budget),
+        progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: `backup ${definition.name}` })
+      )),
+      // Monitoring reads stdout: a failed run says so there too, then exits as usual.
+      Effect.tapError((e) => (a.json ? Console.log(JSON.stringify({ ok: false, service: definition.name, error: e.message })) : Effect.void))
     )
     if (a.feeds) {
-      const feeds = yield* publishFeeds({ service: a.service, archive: summary.archive, out: a.out, named: selection.only, limit: DEFAULT_FEED_LIMIT })
+      const feeds = yield* publishFeeds({ service: definition, archive: summary.archive, out: a.out, named: selection.only, limit: DEFAULT_FEED_LIMIT })
       yield* Console.error(
         `feeds: ${feeds.written.length} written under ${feeds.folder}${feeds.removed.length === 0 ? "" : `, ${feeds.removed.length} taken down (now private or removed)`}`
       )
     }
     yield* printSummary(summary, a.json)
-  })).pipe(Command.withDescription("Back up everything an account can see into one verifiable archive"))
+  })).pipe(Command.withDescription("Back up everything an account can see into one verifiable archive, copying what has not changed since the last"))
+
+/** Every account of a config; exit 1 when any failed (each failure was said on its own line). */
+const backupFromConfig = (file: string, out: string, asJson: boolean) =>
+  Effect.gen(function*() {
+    const config = yield* loadConfig(file)
+    const result = yield* backupAccounts(config, out, file)
+    if (asJson) yield* Console.log(JSON.stringify(result))
+    for (const account of result.accounts) {
+      if (account.ok) {
+        yield* Console.error(`${account.name}: ${describe(account)}`)
+        if (!asJson) yield* Console.log(account.archive)
+      } else {
+        yield* Console.error(`${account.name}: failed: ${account.error}`)
+      }
+    }
+    const failures = result.accounts.filter((x) => !x.ok).map((x) => x.name)
+    if (failures.length > 0) {
+      return yield* new AccountsFailed({ failed: failures, total: result.accounts.length })
+    }
+  })
 
 /** --space, --board and --workspace mean something for one service each: refuse the others. */
 const selectionFor = (
@@ -88,12 +171,18 @@ const selectionFor = (
     : Effect.fail(new BadInput({ message: `--${wrong} does not apply to ${definition.title} backups (use --${definition.onlyFlag})` }))
 }
 
+const describe = (summary: BackupSummary) => {
+  const carried = summary.carriedOver === null
+    ? ""
+    : `; copied ${Object.entries(summary.carriedOver.units).map(([k, n]) => `${n} unchanged ${k}`).join(", ") || "nothing"} from ${summary.carriedOver.from}`
+  const pruned = summary.pruned === null ? "" : `; ${summary.pruned.removed.length} old archive(s) removed, ${summary.pruned.kept} kept`
+  return `backed up ${Object.entries(summary.entities).map(([k, n]) => `${n} ${k}`).join(", ")} in ${(summary.durationMs / 1000).toFixed(1)} s with ${summary.requests} requests (${summary.rateLimited} rate-limited)${carried}${pruned}`
+}
+
 const printSummary = (summary: BackupSummary, asJson: boolean) =>
   asJson
-    ? Console.log(JSON.stringify(summary))
-    : Console.error(
-      `backed up ${Object.entries(summary.entities).map(([k, n]) => `${n} ${k}`).join(", ")} in ${(summary.durationMs / 1000).toFixed(1)} s with ${summary.requests} requests (${summary.rateLimited} rate-limited)`
-    ).pipe(Effect.zipRight(Console.log(summary.archive))) // the last stdout line is the archive
+    ? Console.log(JSON.stringify({ ok: true, ...summary }))
+    : Console.error(describe(summary)).pipe(Effect.zipRight(Console.log(summary.archive))) // the last stdout line is the archive
 
 const verifyCommand = Command.make("verify", {
   archive: Args.text({ name: "archive" }),
@@ -275,36 +364,18 @@ const sandboxCommand = Command.make("sandbox", {
   infinityRateLimit: Options.integer("infinity-rate-limit").pipe(Options.withDefault(180), Options.withDescription("Infinity requests per minute per token before 429 (default: 180, as documented)"))
 }, ({ infinitySeed, ...a }) => runSandbox({ ...a, ...Option.match(infinitySeed, { onNone: () => ({}), onSome: (seed) => ({ infinitySeed: seed }) }) })).pipe(Command.withDescription("Serve the emulated APIs on loopback and print the variables that point Ferry at them"))
 
-const keepFlag = (name: string, what: string) =>
-  Options.integer(name).pipe(Options.optional, Options.withDescription(`Keep ${what}`))
-
 const pruneCommand = Command.make("prune", {
   out: Options.text("out").pipe(Options.withDefault("output"), Options.withDescription("Output folder (default: output)")),
-  keepLast: keepFlag("keep-last", "the N newest archives"),
-  keepDaily: keepFlag("keep-daily", "the newest archive of each of the last N days that have one (UTC)"),
-  keepWeekly: keepFlag("keep-weekly", "the newest archive of each of the last N ISO weeks that have one (UTC)"),
-  keepMonthly: keepFlag("keep-monthly", "the newest archive of each of the last N months that have one (UTC)"),
+  ...keepFlags,
   dryRun: Options.boolean("dry-run").pipe(Options.withDescription("List what would be removed; remove nothing")),
   json
 }, (a) =>
   Effect.gen(function*() {
-    const flags = { "keep-last": a.keepLast, "keep-daily": a.keepDaily, "keep-weekly": a.keepWeekly, "keep-monthly": a.keepMonthly }
-    for (const [flag, value] of Object.entries(flags)) {
-      if (Option.isSome(value) && value.value < 0) return yield* new BadInput({ message: `--${flag} must be 0 or more (got ${value.value})` })
-    }
-    if (!Object.values(flags).some((value) => Option.isSome(value) && value.value > 0)) {
+    const policy = yield* policyOf(a)
+    if (isEmptyPolicy(policy) || Object.values(policy).every((n) => n === 0)) {
       return yield* new BadInput({ message: "name at least one --keep-* rule (--keep-last, --keep-daily, --keep-weekly or --keep-monthly) of 1 or more" })
     }
-    const summary = yield* prune({
-      out: a.out,
-      dryRun: a.dryRun,
-      policy: {
-        ...(Option.isSome(a.keepLast) ? { last: a.keepLast.value } : {}),
-        ...(Option.isSome(a.keepDaily) ? { daily: a.keepDaily.value } : {}),
-        ...(Option.isSome(a.keepWeekly) ? { weekly: a.keepWeekly.value } : {}),
-        ...(Option.isSome(a.keepMonthly) ? { monthly: a.keepMonthly.value } : {})
-      }
-    })
+    const summary = yield* prune({ out: a.out, dryRun: a.dryRun, policy })
     if (a.json) return yield* Console.log(JSON.stringify(summary))
     for (const group of summary.services) {
       for (const k of group.keep) yield* Console.log(`keep ${k.path} (${k.reasons.join(", ")})`)

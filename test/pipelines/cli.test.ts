@@ -3,29 +3,11 @@
  * line on standard error the contract promises.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { execFile, spawn } from "node:child_process"
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { Effect } from "effect"
+import { Effect, Exit, Scope } from "effect"
+import { ferry, servedSandbox, stderrLines } from "../support/cli.ts"
 import { backupSandbox, sandboxOnTestClock, tempDir } from "../support/kinopio-backup.ts"
-
-const bin = join(import.meta.dirname, "../../bin/ferry.js")
-
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const ferry = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-  Effect.async<Run>((resume) => {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(KINOPIO|INFINITY)_/.test(k) && k !== "FERRY_DEBUG"))
-    execFile(process.execPath, [bin, ...args], { env: { ...clean, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resume(Effect.succeed({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr }))
-    })
-  })
-
-const stderrLines = (run: Run) => run.stderr.split("\n").filter((l) => l.trim() !== "")
 
 describe("ferry CLI", () => {
   it.effect("usage errors and a missing credential exit 2 with one line naming what is wrong", () =>
@@ -89,19 +71,9 @@ describe("ferry CLI", () => {
 
   it.effect("sandbox prints the variables to paste, and serves the account they name", () =>
     Effect.gen(function*() {
-      const child = spawn(process.execPath, [bin, "sandbox", "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] })
-      const vars = yield* Effect.async<Record<string, string>>((resume) => {
-        let text = ""
-        child.stdout.on("data", (d) => {
-          text += d
-          const found = Object.fromEntries(text.split("\n").flatMap((l) => {
-            const m = /^([A-Z_]+)=(.+)$/.exec(l)
-            return m === null ? [] : [[m[1]!, m[2]!]]
-          }))
-          if (found["INFINITY_TARGET_API_TOKEN"] !== undefined) resume(Effect.succeed(found))
-        })
-      })
-      try {
+      const scope = yield* Scope.make()
+      const { exited, vars } = yield* Scope.extend(servedSandbox(), scope)
+      const checks = Effect.gen(function*() {
         expect(Object.keys(vars)).toEqual([
           "KINOPIO_API_URL",
           "KINOPIO_API_KEY",
@@ -128,13 +100,8 @@ describe("ferry CLI", () => {
           fetch(`${vars["INFINITY_TARGET_API_URL"]}/api/v2/workspaces`, { headers: { Authorization: `Bearer ${vars["INFINITY_TARGET_API_TOKEN"]}` } }).then((r) => r.json())
         )
         expect(workspaces.data).toHaveLength(1) // one empty workspace to restore into
-      } finally {
-        child.kill("SIGINT")
-      }
-      const code = yield* Effect.async<number | null>((resume) => {
-        if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
-        child.on("exit", (c) => resume(Effect.succeed(c)))
       })
-      expect(code).toBe(130)
+      yield* checks.pipe(Effect.ensuring(Scope.close(scope, Exit.void)))
+      expect(yield* exited).toBe(130)
     }), 60_000)
 })
