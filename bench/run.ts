@@ -1,5 +1,5 @@
 /**
- * `npm run bench [kinopio|infinity|restore|infinity-restore]`: what a backup costs the person (requests, time against the
+ * `npm run bench [kinopio|incremental|infinity|restore|infinity-restore]`: what a backup costs the person (requests, time against the
  * floor the rate limit sets, 429s) and what it costs the machine (records/s, peak RSS). The
  * sandbox runs in a child process and each backup in another, so every figure is Ferry's alone.
  */
@@ -50,11 +50,18 @@ const runScript = <A>(script: string, env: Record<string, string>): Promise<A> =
     })
   })
 
-const runCase = (service: string, sandbox: Sandbox, perSecond?: number) =>
-  runScript<CaseResult & { readonly archive: string }>("bench/backup-case.ts", {
+interface BackupResult extends CaseResult {
+  readonly archive: string
+  readonly carriedOver: { readonly from: string; readonly units: Record<string, number> } | null
+  readonly dataFiles: Record<string, string>
+}
+
+const runCase = (service: string, sandbox: Sandbox, perSecond?: number, options: { readonly out?: string; readonly incremental?: boolean } = {}) =>
+  runScript<BackupResult>("bench/backup-case.ts", {
     ...sandbox.env,
     BENCH_SERVICE: service,
-    BENCH_OUT: OUT,
+    BENCH_OUT: options.out ?? OUT,
+    BENCH_FULL: options.incremental === true ? "0" : "1",
     ...(perSecond === undefined ? {} : { BENCH_PER_SECOND: String(perSecond) })
   })
 
@@ -122,6 +129,29 @@ const kinopio = async (): Promise<Array<string>> => {
   rows.push(`Kinopio peak RSS at 2,000 spaces vs 500: ${((at2000 / at500 - 1) * 100).toFixed(1)}%`)
   return rows
 }
+/**
+ * A nightly backup the night after: 200 spaces backed up, 2 of them changed, backed up again
+ * into the same folder; then a full backup of the same state, to show the archives hold the same data.
+ */
+const kinopioIncremental = async (): Promise<Array<string>> => {
+  const { first, second, full } = await withSandbox(["--seed", "generated:200x50", "--infinity-seed", "empty"], async (sb) => {
+    const first = await runCase("kinopio", sb, undefined, { out: `${OUT}/nightly`, incremental: true })
+    await runScript("bench/change-case.ts", { ...sb.env, BENCH_CHANGE: "2" })
+    const second = await runCase("kinopio", sb, undefined, { out: `${OUT}/nightly`, incremental: true })
+    const full = await runCase("kinopio", sb, undefined, { out: `${OUT}/full` })
+    return { first, second, full }
+  })
+  const same = Object.keys(full.dataFiles).length === Object.keys(second.dataFiles).length &&
+    Object.entries(full.dataFiles).every(([path, sha]) => second.dataFiles[path] === sha)
+  return [
+    "Kinopio incremental: 200 spaces x 50 cards backed up, 2 spaces changed, backed up again (5 req/s, budget 0.9)",
+    `  first run           ${first.requests} requests, ${s(first.wallMs)}`,
+    `  second run          ${second.requests} requests (${((second.requests / first.requests) * 100).toFixed(1)}% of the first), ${s(second.wallMs)}`,
+    `  copied              ${second.carriedOver?.units["spaces"] ?? 0} unchanged spaces from ${second.carriedOver?.from ?? "nothing"}`,
+    `  data files          ${same ? "identical to" : "DIFFERENT from"} a full backup of the same state (sha256 of every data file)`,
+    `  peak RSS            ${mb(second.peakRssBytes)}`
+  ]
+}
 
 /** A restore: one Kinopio space of 10,000 cards and 5,000 connections into an empty account. */
 const kinopioRestore = async (): Promise<Array<string>> => {
@@ -176,6 +206,7 @@ const main = async () => {
   rmSync(`${root}${OUT}`, { recursive: true, force: true })
   const rows: Array<string> = []
   if (only === undefined || only === "kinopio") rows.push(...(await kinopio()))
+  if (only === undefined || only === "kinopio" || only === "incremental") rows.push(...(await kinopioIncremental()))
   if (only === undefined || only === "kinopio" || only === "restore") rows.push(...(await kinopioRestore()))
   if (only === undefined || only === "infinity") rows.push(...(await infinity()))
   if (only === undefined || only === "infinity" || only === "restore" || only === "infinity-restore") rows.push(...(await infinityRestore()))
