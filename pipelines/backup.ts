@@ -10,7 +10,8 @@
 import type { FileSystem, Path } from "@effect/platform"
 import { Clock, Data, Effect, Option, Stream } from "effect"
 import { acquireLock, type LockFailed, type LockHeld } from "../src/archive/lock.ts"
-import { findPrevious, openPrevious, type PreviousArchive } from "../src/archive/previous.ts"
+import { type IndexedArchive, openIndexed } from "../src/archive/indexed.ts"
+import { findPrevious } from "../src/archive/previous.ts"
 import { isEmptyPolicy, type RetentionPolicy } from "../src/archive/retention.ts"
 import { openArchive } from "../src/archive/writer.ts"
 import { BackupSource, type Source } from "../src/connector.ts"
@@ -83,8 +84,8 @@ const previousFor = (source: Source, folder: string, account: string, outDir: st
     const found = yield* findPrevious(folder, { service: source.service, account, apiUrl: source.apiUrl })
     if (Option.isNone(found)) return undefined
     const { archive, manifest } = found.value
-    return yield* openPrevious(archive.path, manifest, spec, outDir).pipe(
-      Effect.map((p): PreviousArchive | undefined => p),
+    return yield* openIndexed(archive.path, manifest, spec, outDir).pipe(
+      Effect.map((p): IndexedArchive | undefined => p),
       Effect.catchAll((e) =>
         Effect.as(progress.warn(`previous archive ${archive.name} not used (${e.message}); fetching everything`), undefined)
       )

@@ -3,7 +3,7 @@
  * `Source`, never for a service by name. A third service implements this and nothing else.
  */
 import { Context, type Effect, type Stream } from "effect"
-import type { CarryOverSpec, PreviousArchive } from "./archive/previous.ts"
+import type { IndexedArchive, IndexSpec } from "./archive/indexed.ts"
 import type { ArchiveCorrupt, BadInput, ConnectorError } from "./errors.ts"
 import type { BodyInterrupted } from "./shared/http.ts"
 import type { BudgetStats } from "./shared/rate-budget.ts"
@@ -58,7 +58,7 @@ export interface BackupOptions {
    * The newest earlier archive of the same account, opened as the source's `carryOver` asked:
    * what provably has not changed since is copied from it instead of fetched. Absent: a full backup.
    */
-  readonly previous?: PreviousArchive
+  readonly previous?: IndexedArchive
 }
 
 /** A service as a backup source. */
@@ -71,7 +71,7 @@ export interface Source {
   /** The account backed up (user or workspace id), asked once and remembered. */
   readonly account: Effect.Effect<string, ConnectorError>
   /** What this source can copy from a previous archive; absent: it always fetches everything. */
-  readonly carryOver?: CarryOverSpec
+  readonly carryOver?: IndexSpec
   /** What this source's credential has spent so far (shared with any other job on the same credential). */
   readonly stats: Effect.Effect<BudgetStats>
   /** Everything the account can see, as parts; memory stays flat however large the account. */

@@ -8,7 +8,7 @@ import { Effect, Layer, Stream } from "effect"
 import { COLLECTIONS } from "../archive/collections.ts"
 import { safeFileName } from "../archive/safe-name.ts"
 import { type BackupOptions, type BackupPart, BackupSource, type Entity, type Source } from "../connector.ts"
-import type { CarryOverSpec, PreviousArchive } from "../archive/previous.ts"
+import type { IndexedArchive, IndexSpec } from "../archive/indexed.ts"
 import { ArchiveCorrupt, type ConnectorError } from "../errors.ts"
 import { BodyInterrupted } from "../shared/http.ts"
 import type { Checked } from "../shared/decode.ts"
@@ -104,7 +104,7 @@ interface Run {
 }
 
 /** What an incremental Infinity backup copies: attachment bytes, looked up by attachment id. */
-export const INFINITY_CARRY_OVER: CarryOverSpec = {
+export const INFINITY_CARRY_OVER: IndexSpec = {
   index: { attachments: "id" },
   files: (path) => path.startsWith("attachments/")
 }
@@ -117,14 +117,14 @@ export const INFINITY_CARRY_OVER: CarryOverSpec = {
  * bytes are the service's bytes, and the download is saved.
  */
 interface PreviousAttachments {
-  readonly archive: PreviousArchive
+  readonly archive: IndexedArchive
   /** id → the fingerprint and archive path of its bytes. */
   readonly byId: ReadonlyMap<string, { readonly fingerprint: string; readonly path: string }>
 }
 
 const fingerprint = (a: Entity) => JSON.stringify([a["path"], a["filesize"], a["updated_at"], a["original_name"] ?? a["basename"]])
 
-const attachmentsBefore = (previous: PreviousArchive | undefined): Effect.Effect<PreviousAttachments | undefined, ArchiveCorrupt> =>
+const attachmentsBefore = (previous: IndexedArchive | undefined): Effect.Effect<PreviousAttachments | undefined, ArchiveCorrupt> =>
   previous === undefined
     ? Effect.succeed(undefined)
     : Effect.gen(function*() {
@@ -148,7 +148,7 @@ const carriedFile = (previous: PreviousAttachments | undefined, attachment: Enti
 
 /** Copied bytes never break off mid-transfer: an interruption there is the previous archive failing. */
 const copyFrom = <E>(
-  previous: PreviousArchive,
+  previous: IndexedArchive,
   path: string,
   sink: (bytes: Stream.Stream<Uint8Array, ArchiveCorrupt>) => Effect.Effect<void, E | BodyInterrupted | ArchiveCorrupt>
 ) =>

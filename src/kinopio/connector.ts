@@ -8,7 +8,7 @@ import { Chunk, Effect, Layer, Option, Stream } from "effect"
 import { COLLECTIONS } from "../archive/collections.ts"
 import { safeFileName } from "../archive/safe-name.ts"
 import { type BackupOptions, type BackupPart, BackupSource, type Entity, type Source } from "../connector.ts"
-import type { CarryOverSpec, PreviousArchive } from "../archive/previous.ts"
+import type { IndexedArchive, IndexSpec } from "../archive/indexed.ts"
 import type { ArchiveCorrupt, ConnectorError } from "../errors.ts"
 import type { Checked } from "../shared/decode.ts"
 import { Kinopio, type KinopioClient, SPACES_PER_REQUEST } from "./client.ts"
@@ -156,7 +156,7 @@ const spaceParts = (client: KinopioClient, fetched: Fetched, removedIds: Readonl
 const SPACE_CHILD_FILES = ["cards", "connections", "connectionTypes", "tags", "removedCards"] as const
 
 /** What an incremental Kinopio backup copies: space records by id, their children by spaceId. */
-export const KINOPIO_CARRY_OVER: CarryOverSpec = {
+export const KINOPIO_CARRY_OVER: IndexSpec = {
   index: {
     spaces: "id",
     removedSpaces: "id",
@@ -177,7 +177,7 @@ export const unchangedSince = (listed: Entity | undefined, previous: Entity | un
 }
 
 /** A space copied from the previous archive, in the order a fetch would have written it. */
-const carriedParts = (previous: PreviousArchive, id: string, collection: "spaces" | "removedSpaces", record: Entity) =>
+const carriedParts = (previous: IndexedArchive, id: string, collection: "spaces" | "removedSpaces", record: Entity) =>
   Effect.gen(function*() {
     const children: Record<string, ReadonlyArray<Entity>> = {}
     for (const name of SPACE_CHILD_FILES) children[name] = yield* previous.lines(name, id)
