@@ -6,7 +6,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Layer, Option, Redacted } from "effect"
 import { BadInput, RestoreIncomplete } from "../src/errors.ts"
-import type { RestorePlan } from "../src/connector.ts"
+import type { NotRestored, RestorePlan } from "../src/connector.ts"
 import type { ServiceDefinition, TargetOptions } from "../src/service.ts"
 import { serviceNames, services } from "../src/services.ts"
 import { VERSION } from "../src/version.ts"
@@ -17,6 +17,8 @@ import { AccountsFailed, backupAccounts } from "./backup-accounts.ts"
 import { loadConfig } from "./config.ts"
 import { archiveFeed, emitFeed, liveFeed, publishFeeds } from "./feed.ts"
 import { checkBudget, checkTargetFlags, resolveCredentials, resolveTargetCredentials, sourceLayer, targetLayer } from "./layers.ts"
+import { exportCanvas } from "./export.ts"
+import { readCanvases } from "./import.ts"
 import { migrate } from "./migrate.ts"
 import { archiveCollections, planRestore, type RestoreSummary, runRestore } from "./restore.ts"
 import { progressLayer } from "./progress.ts"
@@ -254,7 +256,7 @@ const printPlan = (plan: RestorePlan, what: string, budget: number, service: Ser
       ...plan.steps.map((s) =>
         `  ${s.collection}: ${s.entities} to ${s.action === "create" ? "create" : "mark removed once created"} in ${s.requests} request${s.requests === 1 ? "" : "s"}`
       ),
-      ...plan.notRestored.map((n) => `  not restored: ${n.collection}${n.id === "*" ? "" : ` ${n.id}`}${n.field === "*" ? "" : ` ${n.field}`} (${n.reason})`),
+      ...plan.notRestored.map((n) => `  not restored: ${describeRow(n)}`),
       `  ${plan.requests} requests in all, about ${seconds} s at ${(budget * service.requestsPerSecond).toFixed(1)} requests/second`
     ].join("\n"))
 }
@@ -269,6 +271,7 @@ const printRestored = (summary: RestoreSummary, asJson: boolean) =>
           `${c}: ${n.created} ${c.startsWith("removed") ? "marked removed" : "created"}${n.existing > 0 ? `, ${n.existing} already there` : ""}`
         ).join("\n")
       )
+      for (const n of summary.notCarried) yield* Console.error(`not carried: ${describeRow(n)}`)
       for (const d of summary.differences) yield* Console.error(`differs: ${d}`)
       yield* Console.log(`restored into ${summary.account} with ${summary.requests} requests in ${(summary.durationMs / 1000).toFixed(1)} s`)
     }
@@ -310,6 +313,49 @@ const migrateCommand = Command.make("migrate", {
     }
     yield* printRestored(outcome.summary, a.json)
   })).pipe(Command.withDescription("Copy an account into another, straight from the source, with no archive; safe to run again"))
+
+const exportCommand = Command.make("export", {
+  archive: Args.text({ name: "archive" }),
+  format: Options.choice("format", ["canvas"]).pipe(Options.withDescription("canvas: one JSON Canvas 1.0 file per space (jsoncanvas.org)")),
+  space: Options.text("space").pipe(Options.repeated, Options.withDescription("Export only this space (repeatable; a removed space only when named)")),
+  out: Options.text("out").pipe(Options.withDefault("output"), Options.withDescription("Folder for the .canvas files (default: output)")),
+  json
+}, (a) =>
+  Effect.gen(function*() {
+    const summary = yield* exportCanvas({ archive: a.archive, spaces: a.space, out: a.out })
+    if (a.json) return yield* Console.log(JSON.stringify(summary))
+    for (const row of summary.notShown) yield* Console.error(`not shown to other canvas readers: ${describeRow(row)} (kept in the file's "ferry" key)`)
+    for (const file of summary.files) yield* Console.log(file.path)
+    yield* Console.error(`${summary.files.length} canvas file${summary.files.length === 1 ? "" : "s"} written`)
+  })).pipe(Command.withDescription("Write each space of a Kinopio archive as a JSON Canvas file other canvas apps open; no request sent"))
+
+const importCommand = Command.make("import", {
+  files: Args.text({ name: "file.canvas" }).pipe(Args.repeated),
+  to: Options.choice("to", ["kinopio"]).pipe(Options.withDescription("The service to create the spaces in (kinopio)")),
+  dryRun: Options.boolean("dry-run").pipe(Options.withDescription("Print the plan and write nothing")),
+  budget,
+  toApiKey,
+  toApiUrl,
+  json
+}, (a) =>
+  Effect.gen(function*() {
+    const budget = yield* checkBudget(a.budget)
+    const service = services[a.to]
+    const { collections, notImported } = yield* readCanvases(a.files)
+    const credentials = yield* resolveTargetCredentials(service, a)
+    const target = yield* targetLayer(service, credentials, budget, { withHooks: false, inviteMembers: false, journal: "output/kinopio/import.restore-journal.jsonl" })
+    if (a.dryRun) {
+      const plan = yield* planRestore(collections, notImported).pipe(Effect.provide(target))
+      return yield* printPlan(plan, `import ${a.files.length} canvas file(s) into the ${service.title} account at ${credentials.apiUrl}`, budget, service, a.json)
+    }
+    const summary = yield* runRestore(a.files.join(", "), collections, notImported).pipe(
+      Effect.provide(Layer.merge(target, progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: "import" })))
+    )
+    yield* printRestored(summary, a.json)
+  })).pipe(Command.withDescription("Create a Kinopio space from each JSON Canvas file, from Ferry or any canvas app; safe to run again"))
+
+/** One row of what a target (or a plain reader) cannot hold, as a person reads it. */
+const describeRow = (n: NotRestored) => `${n.collection}${n.id === "*" ? "" : ` ${n.id}`}${n.field === "*" ? "" : ` ${n.field}`}: ${n.reason}`
 
 const feedCommand = Command.make("feed", {
   service,
@@ -386,7 +432,18 @@ const pruneCommand = Command.make("prune", {
 
 const ferry = Command.make("ferry").pipe(
   Command.withDescription("Keeps your Kinopio and Infinity data safe and mobile: paced, verifiable backups, safe restores and migrations, activity feeds"),
-  Command.withSubcommands([backupCommand, verifyCommand, restoreCommand, migrateCommand, feedCommand, serveCommand, sandboxCommand, pruneCommand])
+  Command.withSubcommands([
+    backupCommand,
+    verifyCommand,
+    restoreCommand,
+    migrateCommand,
+    exportCommand,
+    importCommand,
+    feedCommand,
+    serveCommand,
+    sandboxCommand,
+    pruneCommand
+  ])
 )
 
 const cli = Command.run(ferry, { name: "ferry", version: VERSION })

@@ -9,7 +9,7 @@
  */
 import { FetchHttpClient, FileSystem, Path } from "@effect/platform"
 import { Effect, Redacted, Stream } from "effect"
-import { randomUUID } from "node:crypto"
+import { writeAtomic } from "../src/archive/atomic-file.ts"
 import { safeFileName } from "../src/archive/safe-name.ts"
 import type { ServiceName } from "../src/connector.ts"
 import { type ArchiveCorrupt, ArchiveWriteFailed, BadInput, type ConnectorError } from "../src/errors.ts"
@@ -62,25 +62,6 @@ export const archiveFeed = (
     }
     const collections = yield* archiveCollections(archive, report.service)
     return yield* feeds.fromArchive(collections, request)
-  })
-
-/** Writes `text` to `dest` through a temporary file in the same folder, created if need be. */
-export const writeAtomic = (dest: string, text: string): Effect.Effect<void, ArchiveWriteFailed, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    const failed = (e: { readonly message: string }) => new ArchiveWriteFailed({ path: dest, reason: e.message })
-    const dir = path.dirname(dest)
-    yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(failed))
-    // The same bytes again leave the file (and its Last-Modified, which readers poll with) as it was.
-    const current = yield* fs.readFileString(dest).pipe(Effect.orElseSucceed(() => undefined))
-    if (current === text) return
-    const tmp = path.join(dir, `.${path.basename(dest)}.${randomUUID()}.tmp`)
-    yield* fs.writeFileString(tmp, text).pipe(
-      Effect.zipRight(fs.rename(tmp, dest)),
-      Effect.mapError(failed),
-      Effect.onError(() => Effect.ignore(fs.remove(tmp)))
-    )
   })
 
 export interface FeedOutput {

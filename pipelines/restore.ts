@@ -6,7 +6,14 @@
 import type { FileSystem, Path } from "@effect/platform"
 import { Clock, Effect, Stream } from "effect"
 import { readEntry, readJsonLines } from "../src/archive/reader.ts"
-import { type ArchiveCollections, type Entity, type RestorePlan, RestoreTarget, type ServiceName } from "../src/connector.ts"
+import {
+  type ArchiveCollections,
+  type Entity,
+  type NotRestored,
+  type RestorePlan,
+  RestoreTarget,
+  type ServiceName
+} from "../src/connector.ts"
 import { ArchiveCorrupt, type BadInput, type ConnectorError } from "../src/errors.ts"
 import { isEntity } from "../src/shared/entity.ts"
 import { ProgressReporter } from "./progress.ts"
@@ -22,6 +29,8 @@ export interface RestoreSummary {
   readonly durationMs: number
   /** What re-reading the target found different from the archive, modulo ids. */
   readonly differences: ReadonlyArray<string>
+  /** What the source held that the target cannot (a mapping between services, a canvas), said instead of dropped. */
+  readonly notCarried: ReadonlyArray<NotRestored>
   readonly warnings: ReadonlyArray<string>
 }
 
@@ -41,12 +50,18 @@ export const archiveCollections = (archive: string, service: ServiceName) =>
     readFile: (path) => readEntry(archive, path).pipe(Stream.provideContext(context))
   }))
 
-export const planRestore = (collections: ArchiveCollections): Effect.Effect<RestorePlan, ConnectorError | ArchiveCorrupt | BadInput, RestoreTarget> =>
-  Effect.flatMap(RestoreTarget, (target) => target.plan(collections))
+/** The target's plan, with what the source held that never reached the target's collections listed first. */
+export const planRestore = (
+  collections: ArchiveCollections,
+  notCarried: ReadonlyArray<NotRestored> = []
+): Effect.Effect<RestorePlan, ConnectorError | ArchiveCorrupt | BadInput, RestoreTarget> =>
+  Effect.flatMap(RestoreTarget, (target) =>
+    Effect.map(target.plan(collections), (plan) => ({ ...plan, notRestored: [...notCarried, ...plan.notRestored] })))
 
 export const runRestore = (
   archive: string,
-  collections: ArchiveCollections
+  collections: ArchiveCollections,
+  notCarried: ReadonlyArray<NotRestored> = []
 ): Effect.Effect<RestoreSummary, ConnectorError | ArchiveCorrupt | BadInput, RestoreTarget | ProgressReporter | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const target = yield* RestoreTarget
@@ -90,6 +105,7 @@ export const runRestore = (
       rateLimited: after.rateLimited - before.rateLimited,
       durationMs: (yield* Clock.currentTimeMillis) - started,
       differences,
+      notCarried,
       warnings
     }
   })
