@@ -17,6 +17,7 @@ import { AccountsFailed, backupAccounts } from "./backup-accounts.ts"
 import { loadConfig } from "./config.ts"
 import { archiveFeed, emitFeed, liveFeed, publishFeeds } from "./feed.ts"
 import { checkBudget, checkTargetFlags, resolveCredentials, resolveTargetCredentials, sourceLayer, targetLayer } from "./layers.ts"
+import { mapArchive } from "../src/mapping/between.ts"
 import { exportCanvas } from "./export.ts"
 import { readCanvases } from "./import.ts"
 import { migrate } from "./migrate.ts"
@@ -229,20 +230,19 @@ const restoreCommand = Command.make("restore", {
     const budget = yield* checkBudget(a.budget)
     // Verified first: a corrupt, truncated or foreign archive stops here, before any request.
     const report = yield* verifyArchive(a.archive)
-    const from = services[report.service]
-    if (Option.isSome(a.to) && a.to.value !== report.service) {
-      return yield* new BadInput({ message: `restoring a ${from.title} archive into ${services[a.to.value].title} is not available yet` })
-    }
-    yield* checkTargetFlags(from, a)
-    const credentials = yield* resolveTargetCredentials(from, a)
-    const target = yield* targetLayer(from, credentials, budget, targetOptions(a, `${a.archive}.restore-journal.jsonl`))
-    const collections = yield* archiveCollections(a.archive, report.service)
+    const into = services[Option.getOrElse(a.to, () => report.service)]
+    yield* checkTargetFlags(into, a)
+    const credentials = yield* resolveTargetCredentials(into, a)
+    // Another service's restore keeps a journal of its own: the two never mix.
+    const journal = into.name === report.service ? `${a.archive}.restore-journal.jsonl` : `${a.archive}.to-${into.name}.restore-journal.jsonl`
+    const target = yield* targetLayer(into, credentials, budget, targetOptions(a, journal))
+    const { collections, notCarried } = yield* mapArchive(yield* archiveCollections(a.archive, report.service), into.name)
     if (a.dryRun) {
-      const plan = yield* planRestore(collections).pipe(Effect.provide(target))
-      return yield* printPlan(plan, `restore ${a.archive} into the ${from.title} account at ${credentials.apiUrl}`, budget, from, a.json)
+      const plan = yield* planRestore(collections, notCarried).pipe(Effect.provide(target))
+      return yield* printPlan(plan, `restore ${a.archive} into the ${into.title} account at ${credentials.apiUrl}`, budget, into, a.json)
     }
-    const summary = yield* runRestore(a.archive, collections).pipe(
-      Effect.provide(Layer.merge(target, progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: `restore ${from.name}` })))
+    const summary = yield* runRestore(a.archive, collections, notCarried).pipe(
+      Effect.provide(Layer.merge(target, progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: `restore into ${into.name}` })))
     )
     yield* printRestored(summary, a.json)
   })).pipe(Command.withDescription("Re-create an archive's entities in a target account; safe to run again"))
@@ -294,9 +294,6 @@ const migrateCommand = Command.make("migrate", {
 }, (a) =>
   Effect.gen(function*() {
     const budget = yield* checkBudget(a.budget)
-    if (a.to !== a.service.name) {
-      return yield* new BadInput({ message: `migrating from ${a.service.title} to ${services[a.to].title} is not available yet` })
-    }
     yield* checkTargetFlags(services[a.to], a)
     const from = yield* resolveCredentials(a.service, a)
     const to = yield* resolveTargetCredentials(services[a.to], a)

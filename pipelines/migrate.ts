@@ -2,12 +2,14 @@
  * `ferry migrate <service> --to <service>`: a backup streamed into a restore, account to
  * account, with no archive: the source's collections are staged in a private temporary folder
  * that is gone when the run ends, then restored with the restore's guarantees (dependency
- * order, batching, the shared budgets, and a run stopped anywhere is simply run again).
+ * order, batching, the shared budgets, and a run stopped anywhere is simply run again). Between
+ * Kinopio and Infinity, the staged collections are mapped to the target's first.
  */
 import type { FileSystem, Path } from "@effect/platform"
 import { Effect, Stream } from "effect"
 import { openStaging } from "../src/archive/staging.ts"
-import { BackupSource, type RestorePlan, type RestoreTarget } from "../src/connector.ts"
+import { BackupSource, type RestorePlan, RestoreTarget } from "../src/connector.ts"
+import { mapArchive } from "../src/mapping/between.ts"
 import { type ArchiveCorrupt, type ArchiveWriteFailed, type BadInput, type ConnectorError, isRefusal } from "../src/errors.ts"
 import { ProgressReporter } from "./progress.ts"
 import { planRestore, type RestoreSummary, runRestore } from "./restore.ts"
@@ -47,6 +49,8 @@ export const migrate = (request: { readonly secrets: ReadonlyArray<string>; read
       })
     )
     yield* progress.finish
-    if (request.dryRun) return { _tag: "Planned", plan: yield* planRestore(staging.collections) } as const
-    return { _tag: "Migrated", summary: yield* runRestore("migration", staging.collections) } as const
+    // Between services, the mapping goes in front: the target restores what it can hold, and the rest is listed.
+    const { collections, notCarried } = yield* mapArchive(staging.collections, (yield* RestoreTarget).service)
+    if (request.dryRun) return { _tag: "Planned", plan: yield* planRestore(collections, notCarried) } as const
+    return { _tag: "Migrated", summary: yield* runRestore("migration", collections, notCarried) } as const
   }))

@@ -16,6 +16,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto"
 import { FetchHttpClient, HttpApp, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Data, Effect, Layer, Stream } from "effect"
+import { appFetchLayer } from "../sandbox/fetch.ts"
 import type { SandboxMount } from "../sandbox/server.ts"
 import { decimalSortOrder, infinityTimestamp, type InfinitySeed, pathInfo, type SeedRow, storedFileName } from "./sandbox-seed.ts"
 
@@ -174,11 +175,7 @@ export const infinitySandboxMounts = (sandbox: InfinitySandbox): ReadonlyArray<S
 /** A `FetchHttpClient.Fetch` that hands every request straight to the sandbox app: no socket. */
 export const infinitySandboxFetchLayer = (
   sandbox: InfinitySandbox | HttpApp.Default<never, never>
-): Layer.Layer<FetchHttpClient.Fetch> => {
-  const handler = HttpApp.toWebHandler(Effect.isEffect(sandbox) ? sandbox : sandbox.app)
-  const fetch = (input: RequestInfo | URL, init?: RequestInit) => handler(new Request(input, init))
-  return Layer.succeed(FetchHttpClient.Fetch, fetch as typeof globalThis.fetch)
-}
+): Layer.Layer<FetchHttpClient.Fetch> => appFetchLayer(Effect.isEffect(sandbox) ? sandbox : sandbox.app)
 
 // ---------------------------------------------------------------------------------------------
 // Store

@@ -12,6 +12,7 @@
 import { randomBytes, randomUUID } from "node:crypto"
 import { FetchHttpClient, HttpApp, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Data, Effect, Layer, Stream } from "effect"
+import { appFetchLayer } from "../sandbox/fetch.ts"
 import { defaultTagColor, type KinopioSeed, type SeedFavorites, spaceUrl, tagNamesIn } from "./sandbox-seed.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -141,11 +142,7 @@ export const makeKinopioSandbox = (options: KinopioSandboxOptions): KinopioSandb
 /** A `FetchHttpClient.Fetch` that hands every request straight to the sandbox app: no socket. */
 export const sandboxFetchLayer = (
   sandbox: KinopioSandbox | HttpApp.Default<never, never>
-): Layer.Layer<FetchHttpClient.Fetch> => {
-  const handler = HttpApp.toWebHandler(Effect.isEffect(sandbox) ? sandbox : sandbox.app)
-  const fetch = (input: RequestInfo | URL, init?: RequestInit) => handler(new Request(input, init))
-  return Layer.succeed(FetchHttpClient.Fetch, fetch as typeof globalThis.fetch)
-}
+): Layer.Layer<FetchHttpClient.Fetch> => appFetchLayer(Effect.isEffect(sandbox) ? sandbox : sandbox.app)
 
 // ---------------------------------------------------------------------------------------------
 // Store
