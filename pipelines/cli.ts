@@ -26,6 +26,7 @@ import { progressLayer } from "./progress.ts"
 import { prune } from "./prune.ts"
 import { runProcess } from "./run.ts"
 import { runSandbox } from "./sandbox.ts"
+import { scheduleCommand, splitScheduleArgv } from "./schedule.ts"
 import { runServe } from "./serve.ts"
 import { verifyArchive } from "./verify.ts"
 
@@ -427,6 +428,9 @@ const pruneCommand = Command.make("prune", {
     yield* Console.error(`${summary.kept} kept, ${summary.removed} ${summary.dryRun ? "would be removed (dry run)" : "removed"}`)
   })).pipe(Command.withDescription("Remove old archives under --out by restic-style rules; the newest archive of each service is always kept"))
 
+// `schedule` takes everything after `--` verbatim (@effect/cli would read its --help as ours).
+const scheduled = splitScheduleArgv(process.argv)
+
 const ferry = Command.make("ferry").pipe(
   Command.withDescription("Keeps your Kinopio and Infinity data safe and mobile: paced, verifiable backups, safe restores and migrations, activity feeds"),
   Command.withSubcommands([
@@ -439,10 +443,11 @@ const ferry = Command.make("ferry").pipe(
     feedCommand,
     serveCommand,
     sandboxCommand,
-    pruneCommand
+    pruneCommand,
+    scheduleCommand(scheduled.command)
   ])
 )
 
 const cli = Command.run(ferry, { name: "ferry", version: VERSION })
 
-runProcess(cli(process.argv))
+runProcess(cli(scheduled.argv))
