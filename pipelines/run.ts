@@ -33,8 +33,10 @@ export const runProcess = <E>(program: Effect.Effect<void, E, ProcessServices>) 
     program.pipe(
       // @effect/cli prints a usage error followed by a blank line; keep just the line.
       Effect.withConsole({ ...c, error: (...xs) => c.error(...xs.map((x) => (typeof x === "string" ? x.trimEnd() : x))) }),
-      Effect.tapErrorCause((cause) => {
-        const text = process.env["FERRY_DEBUG"] === "1" ? Cause.pretty(cause) : lineFor(cause)
+      // onExit, not tapErrorCause: an interrupted fiber would be interrupted again before printing.
+      Effect.onExit((exit) => {
+        if (Exit.isSuccess(exit)) return Effect.void
+        const text = process.env["FERRY_DEBUG"] === "1" ? Cause.pretty(exit.cause) : lineFor(exit.cause)
         return text === undefined ? Effect.void : Console.error(text)
       }),
       Effect.provide(Layer.merge(NodeContext.layer, RateBudgets.layer))
