@@ -4,7 +4,7 @@
  * types, tags) at once; only removed cards need one request per space, since
  * `/space/:id/removedCards` is their only complete source.
  */
-import { Chunk, Effect, Layer, Option, Stream } from "effect"
+import { Effect, Layer, Option, Stream } from "effect"
 import { COLLECTIONS } from "../archive/collections.ts"
 import { safeFileName } from "../archive/safe-name.ts"
 import { type BackupOptions, type BackupPart, BackupSource, type Entity, type Source } from "../connector.ts"
@@ -329,9 +329,6 @@ export const backupKinopio = (
 
     return Stream.fromIterable(head).pipe(Stream.concat(perSpace), Stream.concat(tail))
   }))
-
-const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> =>
-  Chunk.toReadonlyArray(Chunk.chunksOf(Chunk.fromIterable(items), size)).map(Chunk.toReadonlyArray)
 
 export const kinopioSource = (client: KinopioClient): Effect.Effect<Source> =>
   Effect.map(Effect.cached(client.user), (user): Source => ({

@@ -116,4 +116,21 @@ describe("incremental backup kinopio", () => {
       const left = (yield* fs.readDirectory(`${out}/kinopio`)).filter((n) => n.endsWith(".zip")).sort()
       expect(left).toEqual(archives.slice(1).map((p) => p.split("/").pop()).sort())
     }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("a failed run removes nothing, whatever --keep says", () =>
+    Effect.gen(function*() {
+      const sandbox = yield* sandboxOnTestClock()
+      const out = yield* tempDir
+      for (let i = 0; i < 2; i++) {
+        yield* TestClock.adjust("1 hour")
+        yield* backupSandbox(sandbox, out)
+      }
+      const fs = yield* FileSystem.FileSystem
+      const before = (yield* fs.readDirectory(`${out}/kinopio`)).filter((n) => n.endsWith(".zip")).sort()
+      yield* TestClock.adjust("1 hour")
+      const failed = yield* Effect.either(backupSandbox(sandbox, out, { keep: { last: 1 }, apiKey: "not-a-key-of-this-sandbox" }))
+      expect(failed._tag).toBe("Left")
+      expect((yield* fs.readDirectory(`${out}/kinopio`)).filter((n) => n.endsWith(".zip")).sort()).toEqual(before)
+      expect(before).toHaveLength(2)
+    }).pipe(Effect.provide(NodeContext.layer)))
 })

@@ -83,6 +83,20 @@ describe("migrate between services", () => {
       expect(toInfinity?.differences).toEqual([])
       expect(toInfinity?.collections["boards"]?.created).toBeGreaterThan(0)
 
+      // Run again (as after a stop): the journal and the derived ids find everything; nothing is made twice.
+      const again = yield* run(
+        migrate({ secrets: [kinopio.accounts.main.apiKey], dryRun: false }),
+        Layer.merge(
+          kinopioSource(kinopio, kinopio.accounts.main.apiKey),
+          infinityTargetLayer({ withHooks: false, inviteMembers: false, journal: `${journals}/to-infinity.jsonl` }).pipe(Layer.provide(infinityLayer(infinity)))
+        ),
+        kinopio,
+        infinity
+      )
+      const second = again._tag === "Migrated" ? again.summary : undefined
+      for (const [collection, counts] of Object.entries(second?.collections ?? {})) expect(counts.created, collection).toBe(0)
+      expect(second?.collections["items"]?.existing).toBe(toInfinity?.collections["items"]?.created)
+
       const back = yield* run(
         migrate({ secrets: [infinity.accounts.target.token], dryRun: false }),
         Layer.merge(InfinitySourceLive.pipe(Layer.provide(infinityLayer(infinity))), kinopioTarget(kinopio)),
