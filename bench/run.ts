@@ -1,5 +1,5 @@
 /**
- * `npm run bench [kinopio|incremental|infinity|restore|infinity-restore]`: what a backup costs the person (requests, time against the
+ * `npm run bench [kinopio|incremental|infinity|restore|infinity-restore|migrate]`: what a backup costs the person (requests, time against the
  * floor the rate limit sets, 429s) and what it costs the machine (records/s, peak RSS). The
  * sandbox runs in a child process and each backup in another, so every figure is Ferry's alone.
  */
@@ -196,6 +196,34 @@ const infinityRestore = async (): Promise<Array<string>> => {
   ]
 }
 
+/** Kinopio → Infinity: 20 spaces of 200 cards into an empty workspace, both services at their documented limits. */
+const kinopioToInfinity = async (): Promise<Array<string>> => {
+  const r = await withSandbox(["--seed", "generated:20x200", "--infinity-seed", "empty"], (sb) =>
+    runScript<{
+      wallMs: number
+      sourceRequests: number
+      targetRequests: number
+      rateLimited: number
+      collections: Record<string, { created: number; existing: number }>
+      notCarried: number
+      differences: number
+      peakRssBytes: number
+    }>("bench/migrate-case.ts", { ...sb.env, BENCH_OUT: OUT }))
+  // The backup half paces on Kinopio's budget, then the restore half on Infinity's: the floors add.
+  const floorMs = (r.sourceRequests / 4.5 + r.targetRequests / 2.7) * 1000
+  return [
+    "Migrate Kinopio → Infinity: 20 spaces x 200 cards into an empty workspace (5 req/s and 180 req/min, budget 0.9)",
+    `  created             ${Object.entries(r.collections).map(([c, n]) => `${n.created} ${c}`).join(", ")}`,
+    `  not carried         ${r.notCarried} rows listed; ${r.differences} differences on re-reading`,
+    `  requests            ${r.sourceRequests} to Kinopio, ${r.targetRequests} to Infinity`,
+    `  wall time           ${s(r.wallMs)}`,
+    `  floor               ${s(floorMs)} (Kinopio requests / 4.5 per s + Infinity requests / 2.7 per s)`,
+    `  wall / floor        ${(r.wallMs / floorMs).toFixed(3)}`,
+    `  429s                ${r.rateLimited}`,
+    `  peak RSS            ${mb(r.peakRssBytes)}`
+  ]
+}
+
 const infinity = async (): Promise<Array<string>> => {
   const r = await withSandbox(["--seed", "empty", "--infinity-seed", "generated:1x2000x1"], (sb) => runCase("infinity", sb))
   return paced("Infinity: 1 board x 2,000 items with comments at the documented 180 req/min, budget 0.9", r, 2000, "item", 3)
@@ -209,6 +237,7 @@ const main = async () => {
   if (only === undefined || only === "kinopio" || only === "incremental") rows.push(...(await kinopioIncremental()))
   if (only === undefined || only === "kinopio" || only === "restore") rows.push(...(await kinopioRestore()))
   if (only === undefined || only === "infinity") rows.push(...(await infinity()))
+  if (only === undefined || only === "migrate") rows.push(...(await kinopioToInfinity()))
   if (only === undefined || only === "infinity" || only === "restore" || only === "infinity-restore") rows.push(...(await infinityRestore()))
   console.log(rows.join("\n"))
   rmSync(`${root}${OUT}`, { recursive: true, force: true })

@@ -33,7 +33,7 @@ const variable = (name: string) => {
   return value === undefined || value.trim() === "" ? Option.none() : Option.some(value)
 }
 
-const backupAccount = (config: FerryConfig, account: ConfigAccount, out: string, configFile: string) =>
+const backupAccount = (config: FerryConfig, account: ConfigAccount, out: string, configFile: string, full: boolean) =>
   Effect.gen(function*() {
     const service = services[account.service]
     const key = variable(account.credentialEnv)
@@ -53,7 +53,7 @@ const backupAccount = (config: FerryConfig, account: ConfigAccount, out: string,
       only,
       workspaces: service.workspaceFlag === undefined ? [] : account.workspaces ?? [],
       secrets: [Redacted.value(credentials.credential)],
-      full: account.full ?? false,
+      full: full || account.full === true,
       keep,
       command: `ferry backup --config ${configFile} (account ${account.name})`
     }).pipe(Effect.provide(Layer.mergeAll(
@@ -72,11 +72,13 @@ const failed = (account: ConfigAccount, error: string): AccountOutcome =>
 export const backupAccounts = (
   config: FerryConfig,
   out: string,
-  configFile: string
+  configFile: string,
+  /** `--full` on the command line: every account fetched in full this time. */
+  full = false
 ): Effect.Effect<AccountsSummary, never, FileSystem.FileSystem | Path.Path | RateBudgets> =>
   Effect.map(
     Effect.forEach(config.accounts, (account) =>
-      backupAccount(config, account, out, configFile).pipe(
+      backupAccount(config, account, out, configFile, full).pipe(
         Effect.map((summary): AccountOutcome => ({ name: account.name, ok: true, error: null, ...summary })),
         // Whatever went wrong stays with its account, as one line. (Ctrl-C still stops them all.)
         Effect.catchAll((e) => Effect.succeed(failed(account, typeof e === "string" ? e : e.message))),

@@ -103,12 +103,13 @@ const backupCommand = Command.make("backup", {
         ...(["space", "board", "workspace"] as const).map((f) => (a[f].length > 0 ? `--${f}` : undefined)),
         Option.isSome(a.apiKey) ? "--api-key" : undefined,
         Option.isSome(a.apiUrl) ? "--api-url" : undefined,
-        a.feeds ? "--feeds" : undefined
+        a.feeds ? "--feeds" : undefined,
+        isEmptyPolicy(keep) ? undefined : "--keep-* (give \"keep\" in the file)"
       ].filter((x) => x !== undefined)
       if (given.length > 0) {
         return yield* new BadInput({ message: `with --config, the accounts come from the file: drop ${given.join(", ")}` })
       }
-      return yield* backupFromConfig(a.config.value, a.out, a.json)
+      return yield* backupFromConfig(a.config.value, a.out, a.json, a.full)
     }
     if (Option.isNone(a.service)) {
       return yield* new BadInput({ message: `name a service to back up (${serviceNames.join(" or ")}), or --config FILE` })
@@ -143,10 +144,10 @@ const backupCommand = Command.make("backup", {
   })).pipe(Command.withDescription("Back up everything an account can see into one verifiable archive, copying what has not changed since the last"))
 
 /** Every account of a config; exit 1 when any failed (each failure was said on its own line). */
-const backupFromConfig = (file: string, out: string, asJson: boolean) =>
+const backupFromConfig = (file: string, out: string, asJson: boolean, full: boolean) =>
   Effect.gen(function*() {
     const config = yield* loadConfig(file)
-    const result = yield* backupAccounts(config, out, file)
+    const result = yield* backupAccounts(config, out, file, full)
     if (asJson) yield* Console.log(JSON.stringify(result))
     for (const account of result.accounts) {
       if (account.ok) {
