@@ -6,7 +6,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Either } from "effect"
 import { canvasCollections } from "../src/canvas/archive.ts"
-import { canvasToSpace, type ImportedSpace } from "../src/canvas/import.ts"
+import { canvasToSpace, contentSeed, type ImportedSpace } from "../src/canvas/import.ts"
 import type { ArchiveCollections, NotRestored } from "../src/connector.ts"
 import { BadInput } from "../src/errors.ts"
 
@@ -27,9 +27,10 @@ export const readCanvases = (files: ReadonlyArray<string>): Effect.Effect<
       const info = yield* fs.stat(file).pipe(Effect.mapError(() => new BadInput({ message: `${file}: no such file` })))
       if (info.type !== "File") return yield* new BadInput({ message: `${file}: not a file` })
       if (Number(info.size) > MAX_CANVAS_BYTES) return yield* new BadInput({ message: `${file}: larger than ${MAX_CANVAS_BYTES / 1024 / 1024} MB, not a canvas` })
-      const text = yield* fs.readFileString(file).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: cannot be read (${e.message})` })))
-      // Ids derive from the file's name: the same file imported again plans the same entities.
-      const imported = canvasToSpace(text, path.basename(file))
+      const bytes = yield* fs.readFile(file).pipe(Effect.mapError((e) => new BadInput({ message: `${file}: cannot be read (${e.message})` })))
+      // Ids derive from the file's bytes (a Ferry canvas keeps its archived ones): the same file
+      // imported again, from wherever, plans the same entities; two files of one name, different ones.
+      const imported = canvasToSpace(new TextDecoder().decode(bytes), path.basename(file), contentSeed(bytes))
       if (Either.isLeft(imported)) return yield* Effect.fail(imported.left)
       spaces.push(imported.right)
     }

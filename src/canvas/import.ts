@@ -81,9 +81,22 @@ class NotACanvas {
 const describe = (value: unknown) =>
   value === null ? "null" : Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : typeof value
 
-/** A Kinopio-shaped id (21 characters of nanoid's alphabet), the same for the same file and canvas id. */
-export const canvasEntityId = (fileName: string, kind: string, canvasId: string): string =>
-  createHash("sha256").update(`ferry-canvas\u0000${fileName}\u0000${kind}\u0000${canvasId}`).digest("base64url").slice(0, 21)
+/**
+ * What the ids of a canvas from another tool derive from: the file's content (the sha256 of its
+ * bytes; of its text as UTF-8 when only the text is at hand). Importing the same file again, from
+ * anywhere and under any name, plans the same entities; two different files never share one.
+ */
+export const contentSeed = (content: string | Uint8Array): string => `sha256:${createHash("sha256").update(content).digest("hex")}`
+
+/**
+ * What the ids of nodes and edges added in another tool to a canvas Ferry wrote derive from: the
+ * archived space's id, so they stay the same however often the canvas is edited and imported again.
+ */
+export const spaceSeed = (spaceId: unknown): string => `space:${String(spaceId)}`
+
+/** A Kinopio-shaped id (21 characters of nanoid's alphabet), the same for the same seed, kind and canvas id. */
+export const canvasEntityId = (seed: string, kind: string, canvasId: string): string =>
+  createHash("sha256").update(`ferry-canvas\u0000${seed}\u0000${kind}\u0000${canvasId}`).digest("base64url").slice(0, 21)
 
 /** The space's name: the file's, without folders and extension. */
 const spaceNameOf = (fileName: string) => (fileName.split(/[\\/]/).pop() ?? fileName).replace(/\.canvas$/i, "")
@@ -231,8 +244,8 @@ const drawnName = (node: CanvasNode) =>
 const drawnGroup = (node: CanvasNode) => (node.type === "group" ? node : undefined)
 
 /** Builds entities for canvas items that Ferry did not write (a whole foreign canvas, or what was added to a Ferry canvas). */
-const foreignBuilder = (fileName: string, spaceId: unknown, rows: Array<NotRestored>) => {
-  const id = (kind: string, canvasId: string) => canvasEntityId(fileName, kind, canvasId)
+const foreignBuilder = (seed: string, spaceId: unknown, rows: Array<NotRestored>) => {
+  const id = (kind: string, canvasId: string) => canvasEntityId(seed, kind, canvasId)
   const types = new Map<string, Entity>()
 
   const card = (node: ReadNode): Entity => {
@@ -321,10 +334,10 @@ const missingEnd = (edge: ReadEdge, field: "fromNode" | "toNode", rows: Array<No
   rows.push({ collection: "edges", id: edge.id, field, reason: `ends at node ${JSON.stringify(edge[field])}, which is not imported (absent or of an unknown type); not imported` })
 
 /** A canvas no Ferry wrote (or whose Ferry data cannot be used). */
-const fromForeign = (read: Read, fileName: string): ImportedSpace => {
+const fromForeign = (read: Read, fileName: string, seed: string): ImportedSpace => {
   const rows = read.rows
-  const spaceId = canvasEntityId(fileName, "space", "")
-  const build = foreignBuilder(fileName, spaceId, rows)
+  const spaceId = canvasEntityId(seed, "space", "")
+  const build = foreignBuilder(seed, spaceId, rows)
   const cards: Array<Entity> = []
   const boxes: Array<Entity> = []
   const entityOf = new Map<string, string>()
@@ -416,13 +429,14 @@ const patchBox = (box: Entity, drawn: CanvasNode, node: ReadNode, rows: Array<No
   return Object.keys(patch).length === 0 ? box : { ...box, ...patch }
 }
 
-const fromFerry = (read: Read, fileName: string, data: FerryData): ImportedSpace => {
+const fromFerry = (read: Read, data: FerryData): ImportedSpace => {
   const rows = read.rows
+  // The archived space keeps its ids; what was added in another tool gets ids from the space's.
   const spaceId = data.space["id"]
   const layout = layoutSpace(data)
   const drawnNodes = new Map(layout.nodes.map((n) => [n.node.id, n]))
   const drawnEdges = new Map(layout.edges.map((e) => [e.edge.id, e]))
-  const build = foreignBuilder(fileName, spaceId, rows)
+  const build = foreignBuilder(spaceSeed(spaceId), spaceId, rows)
   const boxes = asArray(data.space["boxes"])
 
   const cards = new Map<number, Entity>()
@@ -542,10 +556,16 @@ const patchConnection = (
 
 /**
  * The space a canvas file describes. `canvas` is the parsed JSON (or its text); `fileName`
- * names the file in messages and seeds the ids of what another tool drew, so the same file
- * imported twice plans the same entities: pass the same name each time.
+ * names the file in messages and names the space. A canvas Ferry wrote keeps the archived ids;
+ * the ids of any other canvas derive from `seed`, by default `contentSeed` of the text (of the
+ * JSON for a parsed value): pass `contentSeed` of the file's bytes, so that the same file
+ * imported twice plans the same entities, and two files of one name plan different ones.
  */
-export const canvasToSpace = (canvas: unknown, fileName: string): Either.Either<ImportedSpace, BadInput> => {
+export const canvasToSpace = (
+  canvas: unknown,
+  fileName: string,
+  seed: string = contentSeed(typeof canvas === "string" ? canvas : JSON.stringify(canvas) ?? "")
+): Either.Either<ImportedSpace, BadInput> => {
   let value = canvas
   if (typeof canvas === "string") {
     try {
@@ -556,11 +576,11 @@ export const canvasToSpace = (canvas: unknown, fileName: string): Either.Either<
   }
   try {
     const read = readCanvas(value)
-    if (read.ferry === undefined) return Either.right(fromForeign(read, fileName))
+    if (read.ferry === undefined) return Either.right(fromForeign(read, fileName, seed))
     const data = ferryData(read.ferry)
-    if (typeof data !== "string") return Either.right(fromFerry(read, fileName, data))
+    if (typeof data !== "string") return Either.right(fromFerry(read, data))
     read.rows.push({ collection: "spaces", id: "*", field: FERRY_KEY, reason: `the ${FERRY_KEY} key ${data}; imported as a canvas from another tool` })
-    return Either.right(fromForeign(read, fileName))
+    return Either.right(fromForeign(read, fileName, seed))
   } catch (e) {
     if (e instanceof NotACanvas) return Either.left(new BadInput({ message: `${fileName}: ${e.message}` }))
     throw e

@@ -18,6 +18,7 @@
  * | reference                                 | connection, of a connection type named after the reference attribute |
  * | sub-item (parent_id)                      | connection "Sub-item" from the parent's card to the child's        |
  * | comment                                   | `((comment))` card beside its item's card, "Author: text"         |
+ * | text past Kinopio's 4,000 characters (item, comment, description) | cut there, listed in `notCarried` |
  * | deleted entities, views, hooks, attachment files, threading, other fields | listed in `notCarried` |
  *
  * A board made from a Kinopio space (kinopio-board.ts: it has "Kinopio x" and "Kinopio y")
@@ -32,7 +33,7 @@ import type { Entity, NotRestored } from "../connector.ts"
 import { htmlToText } from "../formats/html-text.ts"
 import type { BoardContext } from "../infinity/values.ts"
 import { asArray, asEntity, num, str } from "../shared/entity.ts"
-import { cardText, cut, type KinopioRoles, type Tag } from "./card-text.ts"
+import { cardText, cut, type KinopioRoles, MAX_NAME, type Tag } from "./card-text.ts"
 import { nanoIdFrom } from "./ids.ts"
 import {
   BOX_SETTINGS,
@@ -111,6 +112,13 @@ const order = (value: unknown) => {
 /** By sort_order (a number or a decimal string), the archive's order on a tie. */
 const bySortOrder = (list: ReadonlyArray<Entity>): Array<Entity> =>
   list.map((e, index) => ({ e, index })).sort((x, y) => order(x.e["sort_order"]) - order(y.e["sort_order"]) || x.index - y.index).map(({ e }) => e)
+
+/** Text cut to `room` characters, never inside a surrogate pair. */
+const cutTo = (text: string, room: number): string =>
+  text.length <= room ? text : text.slice(0, /[\uD800-\uDBFF]/.test(text[room - 1] ?? "") ? room - 1 : room)
+
+/** Fields of a Kinopio box that name its own or another entity: the mapping sets them, never saved settings. */
+const BOX_IDENTITY = new Set(["id", "spaceId", "userId"])
 
 const emptyCollections = (): Record<KinopioCollection, Array<Entity>> =>
   Object.fromEntries(COLLECTIONS.kinopio.map((c) => [c, []])) as unknown as Record<KinopioCollection, Array<Entity>>
@@ -216,14 +224,21 @@ const flattenFolders = (boardId: string, list: ReadonlyArray<Entity>, fromKinopi
 const valuesOf = (item: Entity, attributes: ReadonlyMap<string, Entity>, lost: NotCarried): Map<string, Entity> => {
   const itemId = String(item["id"])
   const values = new Map<string, Entity>()
-  for (const raw of asArray(item["values"])) {
+  for (const [index, raw] of asArray(item["values"]).entries()) {
     const value = asEntity(raw)
-    if (value === undefined) continue
+    if (value === undefined) {
+      if (holdsSomething(raw)) lost.add("items", itemId, `values[${index}]`, "not a value object: nothing of it is carried")
+      continue
+    }
     const attributeId = sid(value["attribute_id"]) ?? ""
     const where = `values.${attributeId}`
     if (isDeleted(value)) lost.add("items", itemId, where, "deleted in Infinity")
     else if (!attributes.has(attributeId)) lost.add("items", itemId, where, `its attribute ${attributeId || "(none)"} is not carried`)
-    else if (!values.has(attributeId)) {
+    else if (values.has(attributeId)) {
+      if (JSON.stringify(value["data"]) !== JSON.stringify(values.get(attributeId)?.["data"]) && holdsSomething(value["data"])) {
+        lost.add("items", itemId, where, "the item has another value of this attribute: the card shows the first")
+      }
+    } else {
       values.set(attributeId, value)
       for (const field of Object.keys(value)) {
         if (!VALUE_FIELDS.has(field) && holdsSomething(value[field])) lost.add("items", itemId, `${where}.${field}`, "a card has no such field")
@@ -332,6 +347,7 @@ const boardToSpace = (input: Board, shared: Shared) => {
     const folder = sid(item["folder_id"]) ?? ""
     if (isDeleted(item)) lost.entity("items", item, "deleted in Infinity (with its comments)")
     else if (!folderById.has(folder)) lost.entity("items", item, `its folder ${folder || "(none)"} is not carried`)
+    else if (live.has(String(item["id"]))) lost.entity("items", item, "another item of the board has the same id")
     else live.set(String(item["id"]), item)
   }
   const cardOf = new Map<string, Card>()
@@ -383,10 +399,18 @@ const boardToSpace = (input: Board, shared: Shared) => {
         lost.add("comments", commentId, "parent_id", "Kinopio has no replies: the reply is a comment card of the item like the others")
       }
       lost.fields("comments", comment, new Set([...FRAME, "item_id", "text", "created_by", "parent_id"]), INFINITY_SET, () => "a card has no such field")
-      const author = shared.userNames.get(sid(comment["created_by"]) ?? "")
+      const authorId = sid(comment["created_by"])
+      const author = shared.userNames.get(authorId ?? "")
+      if (author === undefined && authorId !== undefined) {
+        lost.add("comments", commentId, "created_by", `its author ${authorId} is not among the archive's users: the comment card names no author`)
+      }
+      if (holdsSomething(comment["text"]) && typeof comment["text"] !== "string") lost.add("comments", commentId, "text", "not text: a card holds only text")
       // `((…))` makes a Kinopio comment card; a `))` inside would end it early.
-      const text = htmlToText(str(comment["text"]) ?? "").replace(/\)\)/g, ") )")
-      card.comments.push({ id: nanoIdFrom("comment", commentId), name: cut(`((${author === undefined ? "" : `${author}: `}${text}))`) })
+      const text = `${author === undefined ? "" : `${author}: `}${htmlToText(str(comment["text"]) ?? "").replace(/\)\)/g, ") )")}`
+      // Cut inside the brackets, so that what is left is still a comment card.
+      const room = MAX_NAME - "(())".length
+      if (text.length > room) lost.add("comments", commentId, "text", "the comment card's text is cut to Kinopio's 4,000 characters")
+      card.comments.push({ id: nanoIdFrom("comment", commentId), name: `((${cutTo(text, room)}))` })
     }
   }
 
@@ -394,10 +418,13 @@ const boardToSpace = (input: Board, shared: Shared) => {
   const placed: Array<Rect> = []
   const cards: Array<Entity> = []
   const description = str(board["description"])
+  if (holdsSomething(board["description"]) && description === undefined) lost.add("boards", boardId, "description", "not text: a card holds only text")
   if (description !== undefined && description.trim() !== "") {
-    const rect = { ...ORIGIN, width: CARD_WIDTH, height: cardHeight(description) }
+    if (description.length > MAX_NAME) lost.add("boards", boardId, "description", "the description card's text is cut to Kinopio's 4,000 characters")
+    const name = cut(description)
+    const rect = { ...ORIGIN, width: CARD_WIDTH, height: cardHeight(name) }
     placed.push(rect)
-    cards.push({ id: nanoIdFrom("description", boardId), spaceId, name: cut(description), ...rect })
+    cards.push({ ...rect, id: nanoIdFrom("description", boardId), spaceId, name })
   }
   layOut(folders, placed)
   for (const folder of folders) {
@@ -405,7 +432,8 @@ const boardToSpace = (input: Board, shared: Shared) => {
       const rect = card.rect!
       // A card from Kinopio keeps the size it had (or none); the others get the one they were laid out with.
       const sized = roles === undefined ? { width: rect.width, height: rect.height } : {}
-      cards.push({ id: card.id, spaceId, name: card.name, ...card.fields, x: rect.x, y: rect.y, ...sized })
+      // Fields from the board first: nothing saved there can stand for the card's id, space or text.
+      cards.push({ ...card.fields, id: card.id, spaceId, name: card.name, x: rect.x, y: rect.y, ...sized })
       let y = rect.y
       for (const comment of card.comments) {
         const height = cardHeight(comment.name)
@@ -418,7 +446,13 @@ const boardToSpace = (input: Board, shared: Shared) => {
     const saved = f.saved ?? {}
     // The folder shows the box's name and colour, but for a blank name Infinity would not take.
     const name = "name" in saved && f.name === UNTITLED_BOX ? saved["name"] : f.name
-    return { id: nanoIdFrom("box", f.id), ...saved, name, color: "color" in saved ? saved["color"] : f.color, ...f.box }
+    // The saved fields first, and none that would make the box another one (its id, space or owner).
+    const kept = Object.fromEntries(Object.entries(saved).filter(([field, value]) => {
+      if (!BOX_IDENTITY.has(field)) return true
+      if (holdsSomething(value)) lost.add("folders", f.id, `settings.${BOX_SETTINGS}.${field}`, "the box gets the id Ferry gives it, in the space it is restored to: a saved one is not kept")
+      return false
+    }))
+    return { ...kept, id: nanoIdFrom("box", f.id), name, color: "color" in saved ? saved["color"] : f.color, ...f.box }
   })
   const space = { id: spaceId, name: str(board["name"]) ?? "", privacy: "private", boxes }
   return { space, cards, tags, rendered, ...connectionsOf(input, spaceId, attributeById, cardOf, live, lost) }

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs"
 import { Either } from "effect"
 import { describe, expect, it } from "vitest"
 import { spaceToCanvas } from "../../src/canvas/export.ts"
-import { canvasEntityId, canvasToSpace, type ImportedSpace } from "../../src/canvas/import.ts"
+import { canvasEntityId, canvasToSpace, contentSeed, type ImportedSpace, spaceSeed } from "../../src/canvas/import.ts"
 import { demoIds } from "../../src/kinopio/sandbox-seed.ts"
 import { seedSpaceInputs } from "./seed-spaces.ts"
 import { specProblems } from "./spec.ts"
@@ -11,10 +11,10 @@ type Entity = Readonly<Record<string, unknown>>
 
 const FILE = "foreign.canvas"
 const text = readFileSync(new URL("./fixtures/foreign.canvas", import.meta.url), "utf8")
-const imported = (value: unknown = text, name = FILE): ImportedSpace => Either.getOrThrow(canvasToSpace(value, name))
+const imported = (value: unknown = text, name = FILE, seed?: string): ImportedSpace => Either.getOrThrow(canvasToSpace(value, name, seed))
 const error = (value: unknown, name = "plan.canvas") =>
   Either.match(canvasToSpace(value, name), { onLeft: (e) => e.message, onRight: () => "no error" })
-const id = (kind: string, canvasId: string) => canvasEntityId(FILE, kind, canvasId)
+const id = (kind: string, canvasId: string) => canvasEntityId(contentSeed(text), kind, canvasId)
 
 describe("canvasToSpace: a canvas another tool wrote", () => {
   const space = imported()
@@ -108,13 +108,27 @@ describe("canvasToSpace: a canvas another tool wrote", () => {
     expect(space.notImported.find((r) => r.id === "u1")?.reason).toContain(`"frame"`)
   })
 
-  it("gives Kinopio-shaped ids that are the same every time the same file is imported", () => {
+  it("gives Kinopio-shaped ids that are the same every time the same file is imported, wherever it lies and whatever its name", () => {
     const all = [space.space, ...space.space["boxes"] as Array<Entity>, ...space.cards, ...space.connections, ...space.connectionTypes]
     for (const e of all) expect(String(e["id"])).toMatch(/^[A-Za-z0-9_-]{21}$/)
     expect(new Set(all.map((e) => e["id"])).size).toBe(all.length)
     expect(imported()).toEqual(space)
-    expect(imported(JSON.parse(text))).toEqual(space)
-    expect(imported(text, "other.canvas").space["id"]).not.toBe(space.space["id"])
+    expect(imported(JSON.parse(text), FILE, contentSeed(text))).toEqual(space)
+    expect(imported(text, FILE, contentSeed(new TextEncoder().encode(text)))).toEqual(space) // the bytes of the file
+    expect(imported(text, "moved/elsewhere/foreign.canvas")).toEqual(space)
+    const renamed = imported(text, "renamed.canvas")
+    expect(renamed).toEqual({ ...space, space: { ...space.space, name: "renamed" } })
+  })
+
+  it("gives two different files of the same name different ids, so that they become two spaces", () => {
+    const plan = (text: string) => JSON.stringify({ nodes: [{ id: "a", type: "text", x: 0, y: 0, width: 100, height: 50, text }] })
+    // As `ferry import a/plan.canvas b/plan.canvas` names them: by their base name.
+    const first = imported(plan("first plan"), "plan.canvas")
+    const second = imported(plan("second plan"), "plan.canvas")
+    expect(first.space["name"]).toBe("plan")
+    expect(second.space["name"]).toBe("plan")
+    expect(first.space["id"]).not.toBe(second.space["id"])
+    expect(first.cards[0]!["id"]).not.toBe(second.cards[0]!["id"])
   })
 
   it("takes what is optional as absent: an empty canvas, a canvas with nodes only", () => {
@@ -190,7 +204,11 @@ describe("canvasToSpace: a canvas Ferry wrote", () => {
     expect(back.cards.find((c) => c["id"] === demoIds.cards.todoDone)).toStrictEqual(todo)
     expect(back.cards.some((c) => c["id"] === demoIds.cards.code)).toBe(false)
     const added = back.cards.find((c) => c["name"] === "added in Obsidian")!
-    expect(added).toMatchObject({ id: canvasEntityId("garden.canvas", "card", "new-node"), spaceId: demoIds.spaces.open })
+    // Its id derives from the archived space's: edited again and imported again, it is the same card.
+    expect(added).toMatchObject({ id: canvasEntityId(spaceSeed(demoIds.spaces.open), "card", "new-node"), spaceId: demoIds.spaces.open })
+    welcome["y"] = 1234
+    const edited = imported(canvas, "garden (edited).canvas")
+    expect(edited.cards.find((c) => c["name"] === "added in Obsidian")?.["id"]).toBe(added["id"])
     const link = back.connections.find((c) => c["startItemId"] === added["id"])!
     // an edge matching an archived type joins it
     expect(link).toMatchObject({ endItemId: demoIds.cards.welcome, connectionTypeId: demoIds.connectionTypes.leadsTo })
@@ -217,7 +235,7 @@ describe("canvasToSpace: a canvas Ferry wrote", () => {
     const original = input.connections.find((c) => c["id"] === demoIds.connections.legacy)!
     const moved = back.connections.find((c) => c["id"] === demoIds.connections.legacy)!
     const type = back.connectionTypes.find((t) => t["id"] === moved["connectionTypeId"])!
-    expect(type).toEqual({ id: canvasEntityId("garden.canvas", "connectionType", `["Now a box",null]`), spaceId: demoIds.spaces.open, name: "Now a box", color: "#9e9e9e" })
+    expect(type).toEqual({ id: canvasEntityId(spaceSeed(demoIds.spaces.open), "connectionType", `["Now a box",null]`), spaceId: demoIds.spaces.open, name: "Now a box", color: "#9e9e9e" })
     expect(moved).toEqual({
       ...original,
       endCardId: demoIds.boxes.ideas, // the documented generation's field, as the connection had
@@ -236,7 +254,7 @@ describe("canvasToSpace: a canvas Ferry wrote", () => {
     const canvas = { ...written(), ferry: { version: 99, service: "kinopio" } }
     const back = imported(canvas, "garden.canvas")
     expect(back.notImported[0]).toMatchObject({ field: "ferry", reason: expect.stringContaining("version 99") })
-    expect(back.space["id"]).toBe(canvasEntityId("garden.canvas", "space", ""))
+    expect(back.space["id"]).toBe(canvasEntityId(contentSeed(JSON.stringify(canvas)), "space", ""))
     expect(back.cards).toHaveLength(spaceToCanvas(input).canvas.nodes.filter((n) => n.type !== "group").length)
   })
 })

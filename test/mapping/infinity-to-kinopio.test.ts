@@ -191,6 +191,43 @@ describe("infinityToKinopio on a board", () => {
     expect(out.notCarried).toContainEqual(expect.objectContaining({ collection: "items", id: "a", field: "values" }))
   })
 
+  it("lists every text it cuts to Kinopio's 4,000 characters: a long description, a long comment (still a comment card)", () => {
+    const out = infinityToKinopio(archive({
+      boards: [board({ description: "d".repeat(4500) })],
+      folders: [folder("f1", "Places", 1)],
+      items: [item("a", "f1", 1, { title: "A" })],
+      comments: [{ id: "c1", object: "comment", parent_id: null, text: `<p>${"c".repeat(5000)}</p>`, created_at: null, created_by: 1302, item_id: "a", ...scope }],
+      users: [{ id: 1302, name: "Ana" }]
+    }))
+    expect(out.collections.cards[0]).toMatchObject({ name: "d".repeat(4000), x: 100, y: 100 })
+    expect(out.notCarried).toContainEqual({
+      collection: "boards", id: "B", field: "description", reason: "the description card's text is cut to Kinopio's 4,000 characters"
+    })
+    const comment = out.collections.cards.find((c) => c["isComment"] === true)!
+    expect(comment["name"]).toBe(`((Ana: ${"c".repeat(4000 - "((Ana: ))".length)}))`)
+    expect(out.notCarried).toContainEqual({ collection: "comments", id: "c1", field: "text", reason: "the comment card's text is cut to Kinopio's 4,000 characters" })
+    // Text that fits is not listed.
+    expect(out.notCarried.filter((r) => r.collection === "items" && r.id === "a")).toEqual([])
+    expect(kinopioProblems(out.collections)).toEqual([])
+  })
+
+  it("lists the text it cannot show: a second value of an attribute, a value that is no object, a second item of one id, an unknown author, a description that is no text", () => {
+    const a = item("a", "f1", 1, { title: "Kept" })
+    const values = [...(a["values"] as ReadonlyArray<Entity>), { id: "v2", object: "value", data: "Second", attribute_id: "title", item_id: "a", deleted: false }, "stray"]
+    const out = infinityToKinopio(archive({
+      boards: [board({ description: { html: "<p>not text</p>" } })],
+      folders: [folder("f1", "Places", 1)],
+      items: [{ ...a, values }, item("a", "f1", 2, { title: "Twin" })],
+      comments: [{ id: "c1", object: "comment", parent_id: null, text: "<p>Hi</p>", created_at: null, created_by: 77, item_id: "a", ...scope }]
+    }))
+    expect(out.collections.cards.map((c) => c["name"])).toEqual(["Kept", "((Hi))"])
+    for (const [collection, id, field] of [
+      ["items", "a", "values.title"], ["items", "a", "values[2]"], ["items", "a", "*"], ["comments", "c1", "created_by"], ["boards", "B", "description"]
+    ]) {
+      expect(out.notCarried).toContainEqual(expect.objectContaining({ collection, id, field }))
+    }
+  })
+
   it("reads the Infinity demo account: every kind of value, sub-items, comments and references", () => {
     const s = demoSeed()
     const items: Array<Entity> = s.items.map((r) => ({ ...r.entity, board_id: r.parent, values: s.values.filter((v) => v.parent === r.entity["id"]).map((v) => v.entity) }))
@@ -280,6 +317,25 @@ describe("infinityToKinopio on a board made from a Kinopio space", () => {
     expect(boxOf(out, cardNamed(out, "seeds"))).toBe("Ideas")
     expect(boxOf(out, cardNamed(out, "outside"))).toBeUndefined()
     expect(out.collections.connectionTypes.map((t) => t["name"])).toEqual(["then"])
+  })
+
+  it("gives a box the id it maps to, whatever id, space or owner its saved layout carries", () => {
+    const c = made()
+    const folders = c.folders.map((f) => {
+      if (f !== ideas(c)) return f
+      const settings = f["settings"] as Entity
+      return { ...f, settings: { ...settings, kinopioBox: { ...(settings["kinopioBox"] as Entity), id: "hostile", spaceId: "elsewhere", userId: "someone" } } }
+    })
+    const plain = (infinityToKinopio(c).collections.spaces[0]!["boxes"] as ReadonlyArray<Entity>)[0]!
+    const out = infinityToKinopio({ ...c, folders })
+    const box = (out.collections.spaces[0]!["boxes"] as ReadonlyArray<Entity>)[0]!
+    expect(box).toEqual(plain)
+    expect(box["id"]).not.toBe("hostile")
+    expect(box).not.toHaveProperty("spaceId")
+    expect(boxOf(out, cardNamed(out, "[] water"))).toBe("Ideas")
+    for (const field of ["id", "spaceId", "userId"]) {
+      expect(out.notCarried).toContainEqual(expect.objectContaining({ collection: "folders", id: ideas(c)["id"], field: `settings.kinopioBox.${field}` }))
+    }
   })
 
   it("puts comments made in Infinity beside the card", () => {
