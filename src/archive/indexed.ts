@@ -5,6 +5,9 @@
  * (`spaceId` for a Kinopio card), as byte ranges, so reading one space's lines reads just those,
  * in their stored order, and memory holds offsets, never the account. Used to copy unchanged
  * spaces from the previous archive, and to export one space at a time.
+ *
+ * The work folder (work-folder.ts) is removed when the scope closes, or by a later run when this
+ * one was killed outright.
  */
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Stream } from "effect"
@@ -16,6 +19,7 @@ import { ArchiveCorrupt, type BadInput } from "../errors.ts"
 import { isEntity } from "../shared/entity.ts"
 import type { Manifest } from "./manifest.ts"
 import { archiveEntries } from "./reader.ts"
+import { makeWorkFolder } from "./work-folder.ts"
 
 /** Which members to extract, and how to index the data files among them. */
 export interface IndexSpec {
@@ -29,6 +33,8 @@ export interface IndexedArchive {
   /** Its file name, e.g. "kinopio-20261122T030000Z.zip". */
   readonly name: string
   readonly createdAt: string
+  /** Its manifest, as given to `openIndexed`. */
+  readonly manifest: Manifest
   /** The lines of an indexed data file whose field equals `key`, in stored order. */
   readonly lines: (collection: string, key: string) => Effect.Effect<ReadonlyArray<Entity>, ArchiveCorrupt>
   /** The keys an indexed data file has lines for. */
@@ -109,7 +115,7 @@ export const openIndexed = (
     const path = yield* Path.Path
     const corrupt = (problem: string) => new ArchiveCorrupt({ archive: file, problems: [problem] })
     const listed = new Map(manifest.files.map((f) => [f.path, f]))
-    const dir = yield* fs.makeTempDirectoryScoped({ directory: workDir, prefix: ".ferry-indexed-" }).pipe(
+    const dir = yield* makeWorkFolder(workDir, "indexed").pipe(
       Effect.mapError((e) => corrupt(`cannot make a work folder in ${workDir} (${e.message})`))
     )
     const indexes = new Map<string, Map<string, Array<Range>>>()
@@ -189,6 +195,7 @@ export const openIndexed = (
     return {
       name: path.basename(file),
       createdAt: manifest.createdAt,
+      manifest,
       lines,
       keys: (collection: string) => [...(indexes.get(collection)?.keys() ?? [])],
       hasFile: (member: string) => kept.has(member),

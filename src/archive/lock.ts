@@ -5,19 +5,35 @@
  * - At most one run holds `<folder>/.ferry-<hash of account>.lock` at a time: the file is
  *   created with an exclusive create, so of two runs starting together exactly one wins; the
  *   other fails with `LockHeld`, naming the holder (command, pid, host, start time).
- * - A lock left behind by a run that is gone is taken over, not obeyed forever: its process has
- *   ended (same host), it was never written whole, or its heartbeat stopped (any host, e.g. a
- *   folder shared over NFS). The holder refreshes the heartbeat (the file's mtime) every minute.
+ * - A lock left behind by a run that is gone is taken over, not obeyed forever: it was never
+ *   written whole; or its holder is on this host and its process has ended; or its holder is on
+ *   another host (e.g. a folder shared over NFS) and its heartbeat stopped.
+ * - A holder on this host whose process is alive is obeyed however old its heartbeat: the machine
+ *   may have slept, or the process been stopped (SIGSTOP, a debugger) and resumed. Only the pid
+ *   tells a run on this host is gone; the heartbeat judges holders on other hosts only.
+ * - The holder refreshes the heartbeat (the file's mtime) every minute. A failed refresh (a network
+ *   file system hiccup) is not fatal: the next beat tries again. Once the file is gone or holds
+ *   another run's token, the lock is lost for good: the heartbeat stops (it must not keep someone
+ *   else's lock alive) and `stillHeld` fails with `LockLost` from then on.
+ * - `stillHeld` re-reads the file: the holder calls it just before it publishes or removes
+ *   anything, and stops with `LockLost` when another run took its lock over.
  * - The lock is released when its scope closes, whatever the exit, and only if the file is
  *   still ours: a run that was taken over never deletes its successor's lock.
  *
- * Limits (a plain file system has no fencing): two machines sharing a folder and reporting the
- * same host name are told apart by heartbeat only, so a live holder there can look dead by pid.
- * Clocks of hosts sharing a folder must agree to well within the staleness window.
+ * Limits (a plain file system has no fencing):
+ * - `stillHeld` narrows the window, it cannot close it: a takeover between the check and the
+ *   publish goes unnoticed. The staleness window (minutes) is what makes that unlikely.
+ * - Pid reuse: a dead holder's pid may by now belong to another live process of this host (after a
+ *   reboot, say); its lock is then obeyed until that process ends or someone removes the file. A
+ *   lock naming this very process's pid with a token this process never took is recognised as a
+ *   dead predecessor's (a restarted container reuses its pids) and taken over.
+ * - Two machines (or containers with separate process namespaces) sharing a folder and reporting
+ *   the same host name are judged by pid alone: a live holder there can look dead, a dead one alive.
+ * - Clocks of different hosts sharing a folder must agree to well within the staleness window.
  */
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Data, Duration, Effect, Option, Schema, type Scope } from "effect"
+import { Clock, Data, Duration, Effect, Option, Ref, Schema, type Scope } from "effect"
 import { createHash, randomUUID } from "node:crypto"
 import { hostname } from "node:os"
 import { join } from "node:path"
@@ -62,6 +78,19 @@ export class LockFailed extends Data.TaggedError("LockFailed")<{
   }
 }
 
+/**
+ * This run's lock was taken over by another run (this one looked abandoned to it, e.g. its
+ * heartbeat stopped while the machine slept, seen from another host), or its file was removed. The
+ * run must stop before publishing or removing anything: another run may be doing the same. Exit 1.
+ */
+export class LockLost extends Data.TaggedError("LockLost")<{
+  readonly path: string
+}> {
+  override get message() {
+    return `another Ferry run took over this run's lock ${this.path} (or the lock file was removed), so this run stops without publishing or removing any archive; run it again once the other run is done`
+  }
+}
+
 /** A lock this acquisition found abandoned and replaced. */
 export interface StaleHolder {
   /** Undefined when the file was unreadable. */
@@ -76,8 +105,13 @@ export interface Lock {
   readonly info: LockInfo
   /** The abandoned lock taken over on the way in, if any (worth a log line). */
   readonly replaced: StaleHolder | undefined
-  /** Whether the file is still ours: false once another run took it over (we looked dead). */
-  readonly stillHeld: Effect.Effect<boolean, LockFailed>
+  /**
+   * Succeeds while the lock is still ours; call it just before publishing an archive or pruning.
+   * Re-reads the file: fails with `LockLost` once another run took it over (we looked dead) or it
+   * is gone, and for good (also when the heartbeat saw that first). `LockFailed` when the file
+   * cannot be read (then whether it is ours is unknown: do not publish either).
+   */
+  readonly stillHeld: Effect.Effect<void, LockLost | LockFailed>
 }
 
 export interface LockOptions {
@@ -227,35 +261,54 @@ export const acquireLock = (
       Effect.map((text) => Option.exists(decodeInfo(text), (h) => h.token === info.token)),
       Effect.catchIf(isReason("NotFound"), () => Effect.succeed(false))
     )
+    // Set once the file was seen gone or someone else's. Never unset: our token, once replaced,
+    // cannot come back, and a run that saw itself lost must not publish even if it looks again.
+    const lost = yield* Ref.make(false)
 
     // Between the check and the remove the file could only change hands if we looked dead to
     // another run at that very moment; a rename-and-verify would just move that window elsewhere.
     const release = Effect.ignore(Effect.flatMap(isOurs, (ours) => (ours ? fs.remove(path) : Effect.void)))
 
     // Acquisition is a handful of file operations, so it runs uninterruptibly: either we hold no
-    // file, or the release is registered.
-    const replaced = yield* Effect.acquireRelease(attempt(2, undefined), () => release)
-
-    // Refreshes our own file only: once the file is someone else's, touching it would keep an
-    // abandoned lock looking alive, so the heartbeat stops for good. A failed refresh (a network
-    // file system hiccup) is retried at the next beat.
-    const beat: Effect.Effect<boolean> = Effect.gen(function*() {
-      if (!(yield* isOurs)) return true
-      const now = new Date(yield* Clock.currentTimeMillis)
-      yield* fs.utimes(path, now, now)
-      return false
-    }).pipe(Effect.orElseSucceed(() => false))
-    // Forked after the release was registered, so it is stopped before the file is removed.
-    yield* Effect.forkScoped(
-      Effect.sleep(heartbeatEvery).pipe(Effect.zipRight(beat), Effect.repeat({ until: (lost) => lost }))
+    // file, or the release is registered. The token is known to this process from before the file
+    // exists until after it is removed (see `heldHere`).
+    const replaced = yield* Effect.acquireRelease(
+      Effect.sync(() => heldHere.add(info.token)).pipe(
+        Effect.zipRight(attempt(2, undefined)),
+        Effect.tapError(() => Effect.sync(() => heldHere.delete(info.token)))
+      ),
+      () => Effect.ensuring(release, Effect.sync(() => heldHere.delete(info.token)))
     )
 
-    return {
-      path,
-      info,
-      replaced,
-      stillHeld: isOurs.pipe(Effect.mapError(failed(path)))
-    } satisfies Lock
+    // Refreshes our own file only: once the file is gone or someone else's, touching it would keep
+    // an abandoned lock looking alive, so the lock is recorded lost and the heartbeat stops for
+    // good. Any other failure (a network file system hiccup, the file vanishing between the read and
+    // the touch) only skips this beat: the next one tries again. Defects too: a heartbeat that died
+    // silently would let another host take over a live run.
+    const beat: Effect.Effect<"lost" | "beating"> = Effect.gen(function*() {
+      if (!(yield* isOurs)) {
+        yield* Ref.set(lost, true)
+        return "lost" as const
+      }
+      const now = new Date(yield* Clock.currentTimeMillis)
+      yield* fs.utimes(path, now, now)
+      return "beating" as const
+    }).pipe(
+      Effect.catchAll(() => Effect.succeed("beating" as const)),
+      Effect.catchAllDefect(() => Effect.succeed("beating" as const))
+    )
+    // Forked after the release was registered, so it is stopped before the file is removed.
+    yield* Effect.forkScoped(
+      Effect.sleep(heartbeatEvery).pipe(Effect.zipRight(beat), Effect.repeat({ until: (state) => state === "lost" }))
+    )
+
+    const stillHeld: Effect.Effect<void, LockLost | LockFailed> = Effect.gen(function*() {
+      if (!(yield* Ref.get(lost)) && (yield* isOurs.pipe(Effect.mapError(failed(path))))) return
+      yield* Ref.set(lost, true)
+      return yield* new LockLost({ path })
+    })
+
+    return { path, info, replaced, stillHeld } satisfies Lock
   })
 
 type Stale = { readonly _tag: "Stale"; readonly holder: LockInfo | undefined; readonly text: string; readonly reason: string }
@@ -274,13 +327,28 @@ const staleReason = (
     if (ageMs <= Duration.toMillis(UNREADABLE_GRACE)) return undefined // its writer may be mid-write
     return `the lock file is ${text.trim() === "" ? "empty" : "unreadable"} and ${describeAge(ageMs)} old`
   }
-  if (holder.host === hostname() && !isAlive(holder.pid)) return `pid ${holder.pid} on this host has ended`
+  if (holder.host === hostname()) {
+    // On this host the pid decides, never the heartbeat: a live holder may have slept or been stopped.
+    if (holder.pid === process.pid) {
+      // Our own pid: either another acquisition of this very process, or a predecessor that had
+      // the same pid (a restarted container numbers its processes the same way again).
+      return heldHere.has(holder.token) ? undefined : `pid ${holder.pid} on this host has ended (this run has its pid now)`
+    }
+    return isProcessAlive(holder.pid) ? undefined : `pid ${holder.pid} on this host has ended`
+  }
   if (ageMs > staleAfterMs) return `its heartbeat stopped ${describeAge(ageMs)} ago`
   return undefined
 }
 
-/** Signal 0 only checks: ESRCH means no such process; EPERM means it exists but is not ours. */
-const isAlive = (pid: number): boolean => {
+/** The tokens of the locks this process holds or is acquiring, released ones removed. */
+const heldHere = new Set<string>()
+
+/**
+ * Whether process `pid` of this host is alive. Signal 0 only checks: ESRCH means no such process;
+ * EPERM means it exists but belongs to another user (alive). Anything else (an invalid pid) counts
+ * as alive: whoever asks must never remove what a live process uses.
+ */
+export const isProcessAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
     return true

@@ -24,7 +24,8 @@ import { ArchiveWriteFailed } from "../errors.ts"
 import { addColumns, writeCsvFromJsonl } from "../formats/csv.ts"
 import { toJsonLine } from "../formats/jsonl.ts"
 import { makeRedactor } from "../shared/redact.ts"
-import { type CarriedOver, encodeManifest, FORMAT_NAME, FORMAT_VERSION, type Manifest, MANIFEST_NAME, type ManifestFile } from "./manifest.ts"
+import { makeWorkFolder } from "./work-folder.ts"
+import { type CarriedOver, encodeManifest, type FetchAgain, FORMAT_NAME, FORMAT_VERSION, type Manifest, MANIFEST_NAME, type ManifestFile } from "./manifest.ts"
 import { isSafeEntryName } from "./safe-name.ts"
 
 export interface ArchiveSpec {
@@ -60,9 +61,15 @@ export interface ArchiveSession {
   ) => Effect.Effect<void, ArchiveWriteFailed | E, R>
   /**
    * Derives the CSVs, writes the manifest, packs and publishes the archive. Once only.
-   * `carriedOver` (an incremental backup's) goes into the manifest.
+   * `carriedOver` (an incremental backup's) and `fetchAgain` go into the manifest.
    */
-  readonly complete: (account: string, carriedOver?: CarriedOver) => Effect.Effect<ArchiveResult, ArchiveWriteFailed>
+  readonly complete: (account: string, notes?: ManifestNotes) => Effect.Effect<ArchiveResult, ArchiveWriteFailed>
+}
+
+/** What a backup adds to the manifest besides the archive's contents. */
+export interface ManifestNotes {
+  readonly carriedOver?: CarriedOver | undefined
+  readonly fetchAgain?: FetchAgain | undefined
 }
 
 export interface ArchiveResult {
@@ -91,7 +98,7 @@ export const openArchive = (
 
     yield* validateSpec(spec)
     yield* fs.makeDirectory(spec.outDir, { recursive: true }).pipe(Effect.mapError(failed(spec.outDir)))
-    const staging = yield* fs.makeTempDirectoryScoped({ directory: spec.outDir, prefix: ".ferry-staging-" }).pipe(
+    const staging = yield* makeWorkFolder(spec.outDir, "staging").pipe(
       Effect.mapError(failed(spec.outDir))
     )
     yield* fs.chmod(staging, 0o700).pipe(Effect.mapError(failed(staging)))
@@ -208,7 +215,7 @@ export const openArchive = (
           Effect.onError(() => withdraw(entryPath, file))
         ))
 
-    const complete = (account: string, carriedOver?: CarriedOver): Effect.Effect<ArchiveResult, ArchiveWriteFailed> =>
+    const complete = (account: string, notes: ManifestNotes = {}): Effect.Effect<ArchiveResult, ArchiveWriteFailed> =>
       Effect.gen(function*() {
         const previous = yield* Ref.getAndUpdate(state, (s) => (s === "open" ? "completing" : s))
         if (previous !== "open") {
@@ -260,7 +267,8 @@ export const openArchive = (
           source: { apiUrl: redactor.text(spec.apiUrl), account: redactor.text(account) },
           counts,
           files,
-          ...(carriedOver === undefined ? {} : { carriedOver })
+          ...(notes.carriedOver === undefined ? {} : { carriedOver: notes.carriedOver }),
+          ...(notes.fetchAgain === undefined || Object.keys(notes.fetchAgain).length === 0 ? {} : { fetchAgain: notes.fetchAgain })
         }
 
         const finalBase = `${spec.service}-${fileTimestamp(spec.createdAt)}.${spec.format === "zip" ? "zip" : "tar.gz"}`

@@ -1,11 +1,21 @@
 import { FileSystem } from "@effect/platform"
+import { SystemError } from "@effect/platform/Error"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { expect, layer } from "@effect/vitest"
 import { Deferred, Effect, Either, Exit, Fiber, Option, Scope, TestClock } from "effect"
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { hostname } from "node:os"
 import { basename, join } from "node:path"
-import { acquireLock, type LockInfo, LockFailed, LockHeld, lockPath, type LockOptions } from "../../src/archive/lock.ts"
+import {
+  acquireLock,
+  isProcessAlive,
+  type LockInfo,
+  LockFailed,
+  LockHeld,
+  LockLost,
+  lockPath,
+  type LockOptions
+} from "../../src/archive/lock.ts"
 
 const T0 = Date.parse("2026-11-23T03:00:00.000Z")
 const ACCOUNT = "ada@example.com / Kinopio"
@@ -62,6 +72,14 @@ const eventually = (check: Effect.Effect<boolean, unknown, FileSystem.FileSystem
     expect.fail("condition not reached")
   })
 
+/** What `stillHeld` failed with, or undefined when it succeeded. */
+const lostError = (lock: { readonly stillHeld: Effect.Effect<void, LockLost | LockFailed> }) =>
+  Effect.map(Effect.either(lock.stillHeld), (r) => (Either.isLeft(r) ? r.left : undefined))
+
+/** An I/O error as the platform reports one, for a file system that fails on purpose. */
+const ioError = (method: string, reason: "Unknown" | "NotFound" = "Unknown") =>
+  new SystemError({ reason, module: "FileSystem", method, description: "EIO: i/o error" })
+
 const heldError = <A>(result: Either.Either<A, LockHeld | LockFailed>): LockHeld => {
   if (Either.isRight(result)) return expect.fail("expected LockHeld, the lock was acquired")
   expect(result.left).toBeInstanceOf(LockHeld)
@@ -93,7 +111,7 @@ layer(NodeContext.layer)("acquireLock", (it) => {
       })
       expect(written.token).toMatch(/^[0-9a-f-]{36}$/)
       expect(lock.replaced).toBeUndefined()
-      expect(yield* lock.stillHeld).toBe(true)
+      yield* lock.stillHeld
     }))
 
   it.scoped("a live lock of this process makes a second acquire fail with LockHeld naming it; after release it succeeds", () =>
@@ -235,7 +253,7 @@ layer(NodeContext.layer)("acquireLock", (it) => {
 
       // Taken over by another run: its file is not ours to keep alive.
       yield* plant(lock.path, foreign({ token: "successor" }), old)
-      expect(yield* lock.stillHeld).toBe(false)
+      expect(yield* lostError(lock)).toEqual(new LockLost({ path: lock.path }))
       const reads = calls.reads
       yield* TestClock.adjust("1 minute")
       yield* eventually(Effect.sync(() => calls.reads > reads))
@@ -248,13 +266,167 @@ layer(NodeContext.layer)("acquireLock", (it) => {
       expect(calls.reads).toBe(reads + 1)
     }))
 
+  it.scoped("a live process on this host is obeyed however old its heartbeat (it slept or was stopped); once it ends, taken over", () =>
+    Effect.gen(function*() {
+      const folder = yield* tempFolder
+      const file = lockPath(folder, ACCOUNT)
+      yield* TestClock.setTime(T0)
+      // A real process of this host, stopped as a debugger or Ctrl-Z would: alive, but no heartbeat.
+      const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1 << 30)"], { stdio: "ignore" })
+      const exited = Effect.async<void>((resume) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+        child.once("exit", () => resume(Effect.void))
+      })
+      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
+      const pid = child.pid!
+      child.kill("SIGSTOP")
+      expect(isProcessAlive(pid)).toBe(true)
+
+      yield* plant(file, foreign({ pid, host: hostname() }), T0 - 3 * 24 * 60 * 60_000) // 3 days without a beat
+      const err = heldError(yield* Effect.either(Effect.scoped(acquireLock(options(folder)))))
+      expect(err.holder?.pid).toBe(pid)
+      expect(err.message).toContain(`pid ${pid} on host ${hostname()}`)
+      // Whatever the staleness window.
+      heldError(yield* Effect.either(Effect.scoped(acquireLock(options(folder, { staleAfter: "1 second" })))))
+      expect((yield* readLock(file)).token).toBe("their-token")
+
+      child.kill("SIGKILL")
+      yield* exited
+      expect(isProcessAlive(pid)).toBe(false)
+      const lock = yield* acquireLock(options(folder))
+      expect(lock.replaced?.reason).toBe(`pid ${pid} on this host has ended`)
+      expect((yield* readLock(file)).token).toBe(lock.info.token)
+    }))
+
+  it.scoped("a lock naming this process's pid with a token it never took is a dead predecessor's (a restarted container): taken over", () =>
+    Effect.gen(function*() {
+      const folder = yield* tempFolder
+      const file = lockPath(folder, ACCOUNT)
+      yield* TestClock.setTime(T0)
+      yield* plant(file, foreign({ pid: process.pid, host: hostname() }), T0) // heartbeat fresh
+      const lock = yield* acquireLock(options(folder))
+      expect(lock.replaced).toEqual({
+        holder: foreign({ pid: process.pid, host: hostname() }),
+        reason: `pid ${process.pid} on this host has ended (this run has its pid now)`
+      })
+      expect((yield* readLock(file)).token).toBe(lock.info.token)
+      // This process's own live lock, by contrast, is obeyed (its token is known here).
+      heldError(yield* Effect.either(Effect.scoped(acquireLock(options(folder)))))
+    }))
+
+  it.scoped("a failed refresh is not fatal: the heartbeat tries again at the next beat", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const folder = yield* tempFolder
+      yield* TestClock.setTime(T0)
+      // One failure per beat, of a different kind each time, then none.
+      const failures: Array<"touch" | "touch-gone" | "read" | "defect"> = ["touch", "touch-gone", "read", "defect"]
+      let beats = 0
+      const flaky: FileSystem.FileSystem = {
+        ...fs,
+        readFileString: (p, encoding) =>
+          Effect.suspend(() => {
+            if (failures[0] === "read") return Effect.fail(ioError("readFile", (failures.shift(), "Unknown")))
+            if (failures[0] === "defect") return Effect.die((failures.shift(), new Error("a bug in a file system layer")))
+            return fs.readFileString(p, encoding)
+          }).pipe(Effect.ensuring(Effect.sync(() => void beats++))),
+        utimes: (p, a, m) =>
+          Effect.suspend(() => {
+            // "touch-gone": the touch says NotFound (the file vanished for a moment, an NFS hiccup).
+            const failure = failures[0] === "touch" || failures[0] === "touch-gone" ? failures.shift() : undefined
+            if (failure !== undefined) return Effect.fail(ioError("utimes", failure === "touch" ? "Unknown" : "NotFound"))
+            return fs.utimes(p, a, m)
+          })
+      }
+      const lock = yield* acquireLock(options(folder)).pipe(Effect.provideService(FileSystem.FileSystem, flaky))
+      const old = T0 - 60 * 60_000
+      yield* fs.utimes(lock.path, new Date(old), new Date(old))
+
+      for (let minute = 1; minute <= 4; minute++) {
+        yield* TestClock.adjust("1 minute")
+        yield* eventually(Effect.sync(() => beats >= minute))
+        for (let i = 0; i < 20; i++) yield* turn
+        expect(yield* mtimeOf(lock.path)).toBe(old) // this beat failed
+      }
+      expect(failures).toEqual([])
+      yield* TestClock.adjust("1 minute")
+      yield* eventually(Effect.map(mtimeOf(lock.path), (m) => m === T0 + 5 * 60_000))
+      yield* TestClock.adjust("1 minute")
+      yield* eventually(Effect.map(mtimeOf(lock.path), (m) => m === T0 + 6 * 60_000))
+      yield* lock.stillHeld
+    }))
+
+  it.scoped("a lock file gone at a beat is lost for good: the heartbeat stops and stillHeld fails, even if the file comes back", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const folder = yield* tempFolder
+      yield* TestClock.setTime(T0)
+      const calls = { reads: 0, utimes: 0 }
+      const watched: FileSystem.FileSystem = {
+        ...fs,
+        readFileString: (p, encoding) => fs.readFileString(p, encoding).pipe(Effect.ensuring(Effect.sync(() => void calls.reads++))),
+        utimes: (p, a, m) => Effect.zipRight(Effect.sync(() => void calls.utimes++), fs.utimes(p, a, m))
+      }
+      const lock = yield* acquireLock(options(folder)).pipe(Effect.provideService(FileSystem.FileSystem, watched))
+      const content = yield* fs.readFileString(lock.path)
+      yield* fs.remove(lock.path)
+      yield* TestClock.adjust("1 minute")
+      yield* eventually(Effect.sync(() => calls.reads === 1))
+
+      // Back with our very token (someone restored it by hand): too late, the run has been without a lock.
+      yield* fs.writeFileString(lock.path, content)
+      yield* TestClock.adjust("10 minutes")
+      for (let i = 0; i < 20; i++) yield* turn
+      expect(calls).toEqual({ reads: 1, utimes: 0 })
+      expect(yield* lostError(lock)).toEqual(new LockLost({ path: lock.path }))
+    }))
+
+  it.scoped("stillHeld: succeeds while the file is ours; LockLost once it holds another run's token or is gone; LockFailed when unreadable", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const folder = yield* tempFolder
+
+      yield* Effect.scoped(Effect.gen(function*() {
+        const lock = yield* acquireLock(options(folder))
+        yield* lock.stillHeld
+        yield* lock.stillHeld // only looks: still ours
+        expect((yield* readLock(lock.path)).token).toBe(lock.info.token)
+        yield* plant(lock.path, foreign({ token: "successor" }))
+        expect(yield* lostError(lock)).toEqual(new LockLost({ path: lock.path }))
+        expect((yield* readLock(lock.path)).token).toBe("successor") // looking changes nothing
+      }))
+      yield* fs.remove(lockPath(folder, ACCOUNT))
+
+      yield* Effect.scoped(Effect.gen(function*() {
+        const lock = yield* acquireLock(options(folder))
+        yield* fs.remove(lock.path)
+        expect(yield* lostError(lock)).toEqual(new LockLost({ path: lock.path }))
+      }))
+
+      let unreadable = false
+      const failing: FileSystem.FileSystem = {
+        ...fs,
+        readFileString: (p, encoding) =>
+          Effect.suspend(() => (unreadable ? Effect.fail(ioError("readFile")) : fs.readFileString(p, encoding)))
+      }
+      yield* Effect.scoped(Effect.gen(function*() {
+        const lock = yield* acquireLock(options(folder)).pipe(Effect.provideService(FileSystem.FileSystem, failing))
+        unreadable = true
+        const failed = yield* lostError(lock)
+        expect(failed).toBeInstanceOf(LockFailed)
+        expect(failed?.message).toContain(`could not lock ${lock.path}: `)
+        unreadable = false
+        yield* lock.stillHeld // not a loss: once readable, it is ours again
+      }))
+    }))
+
   it.scoped("release leaves alone a lock whose token changed (we were taken over)", () =>
     Effect.gen(function*() {
       const folder = yield* tempFolder
       const scope = yield* Scope.make()
       const lock = yield* acquireLock(options(folder)).pipe(Scope.extend(scope))
       yield* plant(lock.path, foreign({ token: "successor" }))
-      expect(yield* lock.stillHeld).toBe(false)
+      expect(yield* lostError(lock)).toBeInstanceOf(LockLost)
       yield* Scope.close(scope, Exit.void)
       expect((yield* readLock(lock.path)).token).toBe("successor")
     }))
@@ -310,7 +482,7 @@ layer(NodeContext.layer)("acquireLock", (it) => {
       yield* plant(file, foreign(), T0 - 60 * 60_000) // stale by heartbeat
 
       // Between our look and our rename, another run takes the stale lock over and creates its own.
-      const fresh = foreign({ host: hostname(), pid: process.pid, token: "fresh", command: "ferry backup kinopio --fast" })
+      const fresh = foreign({ host: hostname(), pid: 1, token: "fresh", command: "ferry backup kinopio --fast" })
       let raced = false
       const racing: FileSystem.FileSystem = {
         ...fs,
@@ -378,6 +550,17 @@ layer(NodeContext.layer)("acquireLock", (it) => {
       const second = yield* Effect.either(Effect.scoped(acquireLock(options(dir))))
       expect(Either.isLeft(second) && second.left).toEqual(new LockFailed({ path: file, reason: expect.any(String) }))
       expect(Either.isLeft(second) && second.left.message).toContain(`could not lock ${file}: `)
+    }))
+})
+
+layer(NodeContext.layer)("LockLost", (it) => {
+  it.effect("tells the run to stop without publishing or removing anything, in one line", () =>
+    Effect.sync(() => {
+      const err = new LockLost({ path: "output/kinopio/.ferry-0123456789abcdef.lock" })
+      expect(err._tag).toBe("LockLost")
+      expect(err.message).toBe(
+        "another Ferry run took over this run's lock output/kinopio/.ferry-0123456789abcdef.lock (or the lock file was removed), so this run stops without publishing or removing any archive; run it again once the other run is done"
+      )
     }))
 })
 
