@@ -9,7 +9,7 @@
  */
 import type { FileSystem, Path } from "@effect/platform"
 import { Clock, Data, Effect, Option, Stream } from "effect"
-import { acquireLock, type LockFailed, type LockHeld } from "../src/archive/lock.ts"
+import { acquireLock, type LockFailed, type LockHeld, type LockLost } from "../src/archive/lock.ts"
 import { type IndexedArchive, openIndexed } from "../src/archive/indexed.ts"
 import { findPrevious } from "../src/archive/previous.ts"
 import { isEmptyPolicy, type RetentionPolicy } from "../src/archive/retention.ts"
@@ -18,7 +18,7 @@ import { BackupSource, type Source } from "../src/connector.ts"
 import { type ArchiveCorrupt, type ArchiveWriteFailed, type ConnectorError, isRefusal } from "../src/errors.ts"
 import { heapGuard } from "../src/shared/heap.ts"
 import { ProgressReporter } from "./progress.ts"
-import { pruneFolder, type PruneFailed } from "./prune.ts"
+import { pruneFolder } from "./prune.ts"
 
 /** The previous archive broke while being copied from, after it had been checked. Exit 1. */
 export class PreviousArchiveFailed extends Data.TaggedError("PreviousArchiveFailed")<{
@@ -75,26 +75,23 @@ export interface BackupSummary {
 // Warnings that differ only by position ("cards[3]" vs "cards[9]") are one kind of problem.
 const warningKind = (message: string) => message.replace(/\[\d+\]/g, "[]")
 
-/** The previous archive to copy from, or none (with why, when there was one and it is not used). */
-const previousFor = (source: Source, folder: string, account: string, outDir: string) =>
+/** The previous archive to copy from, or none (with a warning, when there was one and it is not used). */
+const previousFor = (source: Source, folder: string, account: string, warn: (message: string) => Effect.Effect<void>) =>
   Effect.gen(function*() {
-    const progress = yield* ProgressReporter
     const spec = source.carryOver
     if (spec === undefined) return undefined
     const found = yield* findPrevious(folder, { service: source.service, account, apiUrl: source.apiUrl })
     if (Option.isNone(found)) return undefined
     const { archive, manifest } = found.value
-    return yield* openIndexed(archive.path, manifest, spec, outDir).pipe(
+    return yield* openIndexed(archive.path, manifest, spec, folder).pipe(
       Effect.map((p): IndexedArchive | undefined => p),
-      Effect.catchAll((e) =>
-        Effect.as(progress.warn(`previous archive ${archive.name} not used (${e.message}); fetching everything`), undefined)
-      )
+      Effect.catchAll((e) => Effect.as(warn(`previous archive ${archive.name} not used (${e.message}); fetching everything`), undefined))
     )
   })
 
 export const backup = (request: BackupRequest): Effect.Effect<
   BackupSummary,
-  ConnectorError | ArchiveWriteFailed | LockHeld | LockFailed | PreviousArchiveFailed | PruneFailed,
+  ConnectorError | ArchiveWriteFailed | LockHeld | LockFailed | LockLost | PreviousArchiveFailed,
   BackupSource | ProgressReporter | FileSystem.FileSystem | Path.Path
 > =>
   Effect.scoped(Effect.gen(function*() {
@@ -113,19 +110,7 @@ export const backup = (request: BackupRequest): Effect.Effect<
     const folder = `${request.out.replace(/\/+$/, "")}/${source.service}`
     const account = yield* source.account
     const lock = yield* acquireLock({ folder, account, command: request.command ?? `ferry backup ${source.service}` })
-    if (lock.replaced !== undefined) yield* progress.warn(`took over an abandoned lock: ${lock.replaced.reason}`)
-    const previous = request.full === true ? undefined : yield* previousFor(source, folder, account, folder)
-    const session = yield* openArchive({
-      service: source.service,
-      collections: source.collections,
-      outDir: folder,
-      format: request.format,
-      createdAt: new Date(started),
-      apiUrl: source.apiUrl,
-      secrets: request.secrets
-    })
     const warnings = new Map<string, { message: string; count: number }>()
-
     const warn = (message: string) => {
       const kind = warningKind(message)
       const seen = warnings.get(kind)
@@ -137,18 +122,31 @@ export const backup = (request: BackupRequest): Effect.Effect<
       return progress.warn(message)
     }
 
+    if (lock.replaced !== undefined) yield* warn(`took over an abandoned lock: ${lock.replaced.reason}`)
+    const previous = request.full === true ? undefined : yield* previousFor(source, folder, account, warn)
+    const session = yield* openArchive({
+      service: source.service,
+      collections: source.collections,
+      outDir: folder,
+      format: request.format,
+      createdAt: new Date(started),
+      apiUrl: source.apiUrl,
+      secrets: request.secrets
+    })
+
     const units: Record<string, Array<string>> = {}
+    const fetchAgain: Record<string, Array<string>> = {}
     const lines: Record<string, number> = {}
     yield* source.backup({ only: request.only, workspaces: request.workspaces, ...(previous === undefined ? {} : { previous }) }).pipe(
       Stream.runForEach((part) => {
         switch (part._tag) {
-          case "Account":
-            return Effect.void
           case "Carried":
             return Effect.sync(() => {
               ;(units[part.kind] ??= []).push(part.id)
               for (const [collection, n] of Object.entries(part.lines)) lines[collection] = (lines[collection] ?? 0) + n
             })
+          case "FetchAgain":
+            return Effect.sync(() => void (fetchAgain[part.kind] ??= []).push(part.id))
           case "Entities":
             heapGuard.check()
             return session.append(part.collection, part.entities)
@@ -168,21 +166,22 @@ export const backup = (request: BackupRequest): Effect.Effect<
       Effect.catchTag("ArchiveCorrupt", (e: ArchiveCorrupt) =>
         Effect.fail(new PreviousArchiveFailed({ archive: previous?.name ?? e.archive, problems: e.problems })))
     )
-    const carriedOver = previous === undefined ? null : { from: previous.name, units, lines }
+    // Another run that took the lock over (this one looked dead to it) must not be raced to publish.
+    yield* lock.stillHeld
     const result = yield* session.complete(
       account,
-      carriedOver === null ? undefined : {
-        from: carriedOver.from,
-        fromCreatedAt: previous!.createdAt,
-        entities: units,
-        counts: lines
+      {
+        carriedOver: previous === undefined ? undefined : { from: previous.name, fromCreatedAt: previous.createdAt, entities: units, counts: lines },
+        fetchAgain
       }
     )
-    // Only now: the new archive is in place, so the newest kept is a good one.
+    // Only now: the new archive is in place, so the newest kept is a good one. The backup itself
+    // succeeded whatever happens here: a removal that fails is a warning, not a failed run.
     const keep = request.keep ?? {}
-    const pruned = isEmptyPolicy(keep) ? null : yield* Effect.map(
-      pruneFolder(folder, source.service, keep),
-      (p) => ({ kept: p.kept, removed: p.services.flatMap((g) => g.remove.map((r) => r.path)) })
+    if (!isEmptyPolicy(keep)) yield* lock.stillHeld
+    const pruned = isEmptyPolicy(keep) ? null : yield* pruneFolder(folder, { service: source.service, account, apiUrl: source.apiUrl }, keep).pipe(
+      Effect.map((p) => ({ kept: p.kept, removed: p.services.flatMap((g) => g.remove.map((r) => r.path)) })),
+      Effect.catchTag("PruneFailed", (e) => Effect.as(warn(`retention not applied: ${e.message}`), null))
     )
     const stats = yield* spent
     return {
@@ -196,9 +195,9 @@ export const backup = (request: BackupRequest): Effect.Effect<
       retries: stats.retries,
       durationMs: (yield* Clock.currentTimeMillis) - started,
       warnings: [...warnings.values()],
-      carriedOver: carriedOver === null
+      carriedOver: previous === undefined
         ? null
-        : { from: carriedOver.from, units: Object.fromEntries(Object.entries(units).map(([k, v]) => [k, v.length])), lines },
+        : { from: previous.name, units: Object.fromEntries(Object.entries(units).map(([k, v]) => [k, v.length])), lines },
       pruned
     }
   }))

@@ -41,8 +41,8 @@ export const migrate = (request: { readonly secrets: ReadonlyArray<string>; read
             return part.write((bytes) => staging.file(part.path, bytes)).pipe(
               Effect.catchIf(isRefusal, (e) => progress.warn(`${part.path}: not migrated, ${e.message}`))
             )
-          case "Account":
           case "Carried":
+          case "FetchAgain":
           case "Document":
             return Effect.void
         }

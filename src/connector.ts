@@ -15,8 +15,6 @@ export type Entity = Readonly<Record<string, unknown>>
 
 /** What a backup stream yields; the archive writer routes each part to its file. */
 export type BackupPart =
-  /** The account the archive belongs to (the user or workspace id), for the manifest. */
-  | { readonly _tag: "Account"; readonly id: string }
   /** Lines for `data/<collection>.jsonl`, in the order received. */
   | { readonly _tag: "Entities"; readonly collection: string; readonly entities: ReadonlyArray<Entity> }
   /** A finished human-readable document, e.g. `markdown/<safe name>-<id>.md`. */
@@ -46,6 +44,11 @@ export type BackupPart =
     readonly id: string
     readonly lines: Readonly<Record<string, number>>
   }
+  /**
+   * A unit this archive holds only in part (a space kept as its listing summary): the next
+   * incremental backup must fetch it again, never copy it.
+   */
+  | { readonly _tag: "FetchAgain"; readonly kind: string; readonly id: string }
   /** How far the backup is, in the unit a person counts (spaces, boards). */
   | { readonly _tag: "Progress"; readonly unit: string; readonly done: number; readonly total: number }
 

@@ -11,7 +11,7 @@
  * `files` lists every member except `manifest.json`; `counts` has one entry per data file, equal
  * to its number of lines. An incremental backup adds `carriedOver`: which entities were copied
  * from an earlier archive instead of fetched, and from which one (the archive stays complete on
- * its own: the copies are in it). Decoding ignores keys it does not know, so a later minor addition
+ * its own: the copies are in it), and `fetchAgain` names what it holds only in part. Decoding ignores keys it does not know, so a later minor addition
  * does not make an archive unreadable.
  */
 import { Either, ParseResult, Schema } from "effect"
@@ -49,6 +49,14 @@ export const CarriedOver = Schema.Struct({
 })
 export type CarriedOver = typeof CarriedOver.Type
 
+/**
+ * Per kind of unit (Kinopio "spaces"): the ids this archive holds only in part, e.g. a space
+ * whose full record could not be read, kept as its listing summary without cards. A later
+ * incremental backup fetches these again rather than copying them, however unchanged they look.
+ */
+export const FetchAgain = Schema.Record({ key: Schema.String, value: Schema.Array(Schema.String) })
+export type FetchAgain = typeof FetchAgain.Type
+
 export const Manifest = Schema.Struct({
   format: Schema.Literal(FORMAT_NAME),
   version: Schema.Literal(FORMAT_VERSION),
@@ -57,7 +65,8 @@ export const Manifest = Schema.Struct({
   source: Schema.Struct({ apiUrl: Schema.String, account: Schema.String }),
   counts: Schema.Record({ key: Schema.String, value: Schema.NonNegativeInt }),
   files: Schema.Array(ManifestFile),
-  carriedOver: Schema.optional(CarriedOver)
+  carriedOver: Schema.optional(CarriedOver),
+  fetchAgain: Schema.optional(FetchAgain)
 })
 export type Manifest = typeof Manifest.Type
 

@@ -276,7 +276,6 @@ export const backupInfinity = (
     const workspaces = yield* collect(client.workspaces)
     const chosen = workspaces.value.filter((w) => wanted.size === 0 || wanted.has(idOf(w)))
     const head: ReadonlyArray<BackupPart> = [
-      { _tag: "Account", id: idOf(profile.value) },
       ...warningsOf(profile),
       ...warningsOf(workspaces),
       entities("profile", [profile.value]),

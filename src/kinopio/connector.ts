@@ -138,6 +138,13 @@ const partsOf = (
   }
 ]
 
+/**
+ * Whether a later incremental backup could copy this space whole: it was read in full, and every
+ * line it brought is filed under its id (a copy finds a space's lines by `spaceId`).
+ */
+const copyable = (fetched: Fetched, id: string, lines: ReadonlyArray<ReadonlyArray<Entity>>) =>
+  fetched._tag === "Full" && lines.every((list) => list.every((line) => String(line["spaceId"]) === id))
+
 const spaceParts = (client: KinopioClient, fetched: Fetched, removedIds: ReadonlySet<string>) => {
   const { children, inlineRemoved, record, warnings: problems } = splitSpace(fetched.space)
   const id = String(fetched.space["id"])
@@ -148,7 +155,13 @@ const spaceParts = (client: KinopioClient, fetched: Fetched, removedIds: Readonl
       ? [{ _tag: "Warning", message: `space ${id}: ${fetched.why}; its listing summary is kept, without cards` } as const]
       : []),
     ...partsOf(record, removedIds.has(id) ? "removedSpaces" : "spaces", children),
-    ...removed
+    ...removed,
+    ...(copyable(fetched, id, [
+        ...Object.values(children),
+        ...removed.flatMap((part) => (part._tag === "Entities" ? [part.entities] : []))
+      ])
+      ? []
+      : [{ _tag: "FetchAgain", kind: "spaces", id } as const])
   ])
 }
 
@@ -268,14 +281,16 @@ export const backupKinopio = (
     const carry = new Map<string, Entity>()
     const previous = options.previous
     if (previous !== undefined) {
+      // What the previous archive holds only in part is fetched, however unchanged it looks.
+      const fetchAgain = new Set(previous.manifest.fetchAgain?.["spaces"] ?? [])
       for (const id of ids) {
+        if (fetchAgain.has(id)) continue
         const [record] = yield* previous.lines(collectionOf(id), id)
         if (unchangedSince(summaries.get(id), record)) carry.set(id, record!)
       }
     }
 
     const head: ReadonlyArray<BackupPart> = [
-      { _tag: "Account", id: String(me.value["id"]) },
       ...warnings(me),
       ...warnings(listed),
       ...warnings(removed),

@@ -1,5 +1,5 @@
 /** Backs up an in-process Kinopio sandbox through Ferry's real client and pipeline, on the test clock. */
-import { FetchHttpClient, FileSystem, HttpClient, HttpClientRequest } from "@effect/platform"
+import { FetchHttpClient, FileSystem, HttpApp, HttpClient, HttpClientRequest } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Layer, Redacted, Stream, TestClock } from "effect"
 import { backup } from "../../pipelines/backup.ts"
@@ -27,13 +27,22 @@ export const backupSandbox = (
     readonly apiKey?: string
     readonly full?: boolean
     readonly keep?: RetentionPolicy
+    /** Stands between Ferry and the sandbox, to make it answer as a real service sometimes does. */
+    readonly wrapFetch?: (fetch: (request: Request) => Promise<Response>) => (request: Request) => Promise<Response>
   } = {}
 ) => {
   const apiKey = options.apiKey ?? sandbox.accounts.main.apiKey
+  const wrap = options.wrapFetch
+  const fetchLayer = wrap === undefined
+    ? sandboxFetchLayer(sandbox)
+    : Layer.sync(FetchHttpClient.Fetch, () => {
+      const handler = wrap(HttpApp.toWebHandler(sandbox.app))
+      return ((input: RequestInfo | URL, init?: RequestInit) => handler(new Request(input, init))) as typeof globalThis.fetch
+    })
   const source = KinopioSourceLive.pipe(
     Layer.provide(Kinopio.layer({ baseUrl: SANDBOX_BASE_URL, apiKey: Redacted.make(apiKey), budget: 0.9 })),
     Layer.provide(FetchHttpClient.layer),
-    Layer.provide(sandboxFetchLayer(sandbox))
+    Layer.provide(fetchLayer)
   )
   return advancing(
     backup({
