@@ -40,6 +40,10 @@ const backupAccount = (config: FerryConfig, account: ConfigAccount, out: string,
     if (Option.isNone(key)) {
       return yield* Effect.fail(`${account.credentialEnv} is not set (it holds the ${service.title} credential, as ${configFile} says)`)
     }
+    // A named URL variable that is unset must not quietly send the account to the real service.
+    if (account.apiUrlEnv !== undefined && Option.isNone(variable(account.apiUrlEnv))) {
+      return yield* Effect.fail(`${account.apiUrlEnv} is not set (it holds the ${service.title} API URL, as ${configFile} says)`)
+    }
     const url = account.apiUrlEnv !== undefined
       ? variable(account.apiUrlEnv)
       : Option.orElse(Option.fromNullable(account.apiUrl), () => variable(service.urlVariable))

@@ -37,8 +37,9 @@ const apiKey = Options.text("api-key").pipe(
 )
 const apiUrl = Options.text("api-url").pipe(Options.optional, Options.withDescription("The API base URL (default: KINOPIO_API_URL, else the real service)"))
 
+const DEFAULT_BUDGET = 0.9
 const budget = Options.float("budget").pipe(
-  Options.withDefault(0.9),
+  Options.withDefault(DEFAULT_BUDGET),
   Options.withDescription("Fraction of the documented rate limit to use, at most 1 (default: 0.9)")
 )
 const toApiKey = Options.text("to-api-key").pipe(
@@ -79,8 +80,12 @@ const backupCommand = Command.make("backup", {
     Options.withDescription("Back up every account a ferry.config.json lists, each under <out>/<account name>/ (instead of naming a service)")
   ),
   out: Options.text("out").pipe(Options.withDefault("output"), Options.withDescription("Output folder (default: output)")),
-  format: Options.choice("format", ["zip", "tar.gz"]).pipe(Options.withDefault("zip" as const), Options.withDescription("Archive format (default: zip)")),
-  budget,
+  // Optional rather than defaulted, so that with --config a flag the file overrides is refused, not ignored.
+  format: Options.choice("format", ["zip", "tar.gz"]).pipe(Options.optional, Options.withDescription("Archive format (default: zip)")),
+  budget: Options.float("budget").pipe(
+    Options.optional,
+    Options.withDescription("Fraction of the documented rate limit to use, at most 1 (default: 0.9)")
+  ),
   space: Options.text("space").pipe(Options.repeated, Options.withDescription("Kinopio: back up only this space (repeatable)")),
   board: Options.text("board").pipe(Options.repeated, Options.withDescription("Infinity: back up only this board (repeatable)")),
   workspace: Options.text("workspace").pipe(Options.repeated, Options.withDescription("Infinity: back up only this workspace (repeatable)")),
@@ -104,6 +109,8 @@ const backupCommand = Command.make("backup", {
         Option.isSome(a.apiKey) ? "--api-key" : undefined,
         Option.isSome(a.apiUrl) ? "--api-url" : undefined,
         a.feeds ? "--feeds" : undefined,
+        Option.isSome(a.format) ? "--format (give \"format\" in the file)" : undefined,
+        Option.isSome(a.budget) ? "--budget (give \"budget\" in the file)" : undefined,
         isEmptyPolicy(keep) ? undefined : "--keep-* (give \"keep\" in the file)"
       ].filter((x) => x !== undefined)
       if (given.length > 0) {
@@ -115,12 +122,12 @@ const backupCommand = Command.make("backup", {
       return yield* new BadInput({ message: `name a service to back up (${serviceNames.join(" or ")}), or --config FILE` })
     }
     const definition = a.service.value
-    const budget = yield* checkBudget(a.budget)
+    const budget = yield* checkBudget(Option.getOrElse(a.budget, () => DEFAULT_BUDGET))
     const selection = yield* selectionFor(definition, a)
     const credentials = yield* resolveCredentials(definition, a)
     const summary = yield* backup({
       out: a.out,
-      format: a.format,
+      format: Option.getOrElse(a.format, () => "zip" as const),
       ...selection,
       secrets: [Redacted.value(credentials.credential)],
       full: a.full,
@@ -130,9 +137,7 @@ const backupCommand = Command.make("backup", {
       Effect.provide(Layer.mergeAll(
         sourceLayer(definition, credentials, budget),
         progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: `backup ${definition.name}` })
-      )),
-      // Monitoring reads stdout: a failed run says so there too, then exits as usual.
-      Effect.tapError((e) => (a.json ? Console.log(JSON.stringify({ ok: false, service: definition.name, error: e.message })) : Effect.void))
+      ))
     )
     if (a.feeds) {
       const feeds = yield* publishFeeds({ service: definition, archive: summary.archive, out: a.out, named: selection.only, limit: DEFAULT_FEED_LIMIT })
@@ -141,7 +146,14 @@ const backupCommand = Command.make("backup", {
       )
     }
     yield* printSummary(summary, a.json)
-  })).pipe(Command.withDescription("Back up everything an account can see into one verifiable archive, copying what has not changed since the last"))
+  }).pipe(
+    // Monitoring reads stdout: a run that fails, however early, says so there too, then exits as usual.
+    Effect.tapError((e) =>
+      a.json && !(e instanceof AccountsFailed)
+        ? Console.log(JSON.stringify({ ok: false, service: Option.getOrNull(Option.map(a.service, (s) => s.name)), error: e.message }))
+        : Effect.void
+    )
+  )).pipe(Command.withDescription("Back up everything an account can see into one verifiable archive, copying what has not changed since the last"))
 
 /** Every account of a config; exit 1 when any failed (each failure was said on its own line). */
 const backupFromConfig = (file: string, out: string, asJson: boolean, full: boolean) =>
@@ -423,11 +435,13 @@ const pruneCommand = Command.make("prune", {
     const summary = yield* prune({ out: a.out, dryRun: a.dryRun, policy })
     if (a.json) return yield* Console.log(JSON.stringify(summary))
     for (const group of summary.services) {
+      const whose = group.account === null ? "owner unknown (manifest unreadable): never removed" : `account ${group.account} at ${group.apiUrl}`
+      yield* Console.log(`${group.folder}: ${group.service}, ${whose}`)
       for (const k of group.keep) yield* Console.log(`keep ${k.path} (${k.reasons.join(", ")})`)
       for (const r of group.remove) yield* Console.log(`${summary.dryRun ? "would remove" : "remove"} ${r.path}`)
     }
     yield* Console.error(`${summary.kept} kept, ${summary.removed} ${summary.dryRun ? "would be removed (dry run)" : "removed"}`)
-  })).pipe(Command.withDescription("Remove old archives under --out by restic-style rules; the newest archive of each service is always kept"))
+  })).pipe(Command.withDescription("Remove old archives under --out by restic-style rules; the newest archive of each account on each service is always kept"))
 
 // `schedule` takes everything after `--` verbatim (@effect/cli would read its --help as ours).
 const scheduled = splitScheduleArgv(process.argv)

@@ -93,13 +93,21 @@ export const checkCommand = (args: ReadonlyArray<string>): Effect.Effect<Readonl
   return Effect.succeed(args)
 }
 
-/** Credentials given as flags must not reach the log: their values are replaced. */
+/** A URL's user, password and query values (where a proxy or gateway token may ride) replaced. */
+const shownUrl = (text: string): string =>
+  text.replace(/\bhttps?:\/\/[^\s"']+/gi, (url) =>
+    url
+      .replace(/^(https?:\/\/)[^/?#@]*@/i, "$1[redacted]@")
+      .replace(/([?&][^=&#]*=)[^&#]*/g, "$1[redacted]"))
+
+/** Credentials given as flags, or inside URLs, must not reach the log: their values are replaced. */
 export const shownCommand = (args: ReadonlyArray<string>): string => {
   const secret = /^--(to-)?api-key$/
   return args.map((arg, i) => {
     if (/^--(to-)?api-key=/.test(arg)) return `${arg.slice(0, arg.indexOf("=") + 1)}[redacted]`
     if (i > 0 && secret.test(args[i - 1]!)) return "[redacted]"
-    return /^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg)
+    const shown = shownUrl(arg)
+    return /^[\w@%+=:,./[\]-]+$/.test(shown) ? shown : JSON.stringify(shown)
   }).join(" ")
 }
 

@@ -30,6 +30,23 @@ describe("ferry CLI", () => {
       }
     }), 60_000)
 
+  it.effect("with --json, a run that fails before it starts still prints its one JSON line; --config refuses flags the file sets", () =>
+    Effect.gen(function*() {
+      const [noKey, withFormat] = yield* Effect.all([
+        ferry(["backup", "kinopio", "--json"]),
+        ferry(["backup", "--config", "ferry.config.json", "--format", "tar.gz", "--budget", "0.5"])
+      ], { concurrency: "unbounded" })
+      expect(noKey.code).toBe(2)
+      const line = JSON.parse(noKey.stdout)
+      expect(line.ok).toBe(false)
+      expect(line.service).toBe("kinopio")
+      expect(line.error).toContain("KINOPIO_API_KEY")
+      expect(withFormat.code).toBe(2)
+      expect(stderrLines(withFormat)).toHaveLength(1)
+      expect(withFormat.stderr).toContain("--format")
+      expect(withFormat.stderr).toContain("--budget")
+    }), 60_000)
+
   it.scoped("verify accepts a good archive, and a corrupted, truncated or foreign one exits 2 with one line", () =>
     Effect.gen(function*() {
       const out = yield* tempDir

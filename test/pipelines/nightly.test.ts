@@ -22,7 +22,9 @@ describe("nightly operation", () => {
         accounts: [
           { name: "alice", service: "kinopio", credentialEnv: "ALICE_KEY", apiUrlEnv: "SANDBOX_URL" },
           { name: "broken", service: "kinopio", credentialEnv: "NOT_SET_ANYWHERE", apiUrlEnv: "SANDBOX_URL" },
-          { name: "bob", service: "kinopio", credentialEnv: "BOB_KEY", apiUrlEnv: "SANDBOX_URL", format: "tar.gz" }
+          { name: "bob", service: "kinopio", credentialEnv: "BOB_KEY", apiUrlEnv: "SANDBOX_URL", format: "tar.gz" },
+          // Its URL variable is unset: it must fail, not quietly back up from the real service.
+          { name: "nourl", service: "kinopio", credentialEnv: "ALICE_KEY", apiUrlEnv: "URL_NOT_SET_ANYWHERE" }
         ]
       }))
       const env = { ALICE_KEY: vars["KINOPIO_API_KEY"]!, BOB_KEY: vars["KINOPIO_TARGET_API_KEY"]!, SANDBOX_URL: vars["KINOPIO_API_URL"]! }
@@ -33,6 +35,8 @@ describe("nightly operation", () => {
       const byName = Object.fromEntries(summary.accounts.map((a: { name: string }) => [a.name, a]))
       expect(byName["broken"].ok).toBe(false)
       expect(byName["broken"].error).toContain("NOT_SET_ANYWHERE")
+      expect(byName["nourl"].ok).toBe(false)
+      expect(byName["nourl"].error).toContain("URL_NOT_SET_ANYWHERE")
       for (const name of ["alice", "bob"]) {
         expect(byName[name].ok).toBe(true)
         expect(byName[name].archive).toContain(join(out, "backups", name, "kinopio"))

@@ -280,6 +280,9 @@ describe("ferry schedule: the command line", () => {
     expect(shownCommand(["restore", "a b.zip", "--to-api-key", "k1", "--api-key=k2", "--api-url", "http://x"])).toBe(
       `restore "a b.zip" --to-api-key [redacted] --api-key=[redacted] --api-url http://x`
     )
+    // A URL can carry a secret too: its user and password, or a token in its query.
+    expect(shownCommand(["backup", "kinopio", "--api-url", "https://me:pw1@proxy.example/api?token=t0p&x=1#f", "--api-url=http://u@h/"]))
+      .toBe(`backup kinopio --api-url "https://[redacted]@proxy.example/api?token=[redacted]&x=[redacted]#f" --api-url=http://[redacted]@h/`)
   })
 
   it("FERRY_BIN is bin/ferry.js, found from the module", () => {
