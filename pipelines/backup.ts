@@ -19,6 +19,8 @@ import { type ArchiveCorrupt, type ArchiveWriteFailed, type ConnectorError, isRe
 import { heapGuard } from "../src/shared/heap.ts"
 import { ProgressReporter } from "./progress.ts"
 import { pruneFolder } from "./prune.ts"
+import { scrubText } from "../src/shared/redact.ts"
+import type { ArchiveOwner } from "../src/archive/previous.ts"
 
 /** The previous archive broke while being copied from, after it had been checked. Exit 1. */
 export class PreviousArchiveFailed extends Data.TaggedError("PreviousArchiveFailed")<{
@@ -76,11 +78,11 @@ export interface BackupSummary {
 const warningKind = (message: string) => message.replace(/\[\d+\]/g, "[]")
 
 /** The previous archive to copy from, or none (with a warning, when there was one and it is not used). */
-const previousFor = (source: Source, folder: string, account: string, warn: (message: string) => Effect.Effect<void>) =>
+const previousFor = (source: Source, folder: string, owner: ArchiveOwner, warn: (message: string) => Effect.Effect<void>) =>
   Effect.gen(function*() {
     const spec = source.carryOver
     if (spec === undefined) return undefined
-    const found = yield* findPrevious(folder, { service: source.service, account, apiUrl: source.apiUrl })
+    const found = yield* findPrevious(folder, owner)
     if (Option.isNone(found)) return undefined
     const { archive, manifest } = found.value
     return yield* openIndexed(archive.path, manifest, spec, folder).pipe(
@@ -123,7 +125,13 @@ export const backup = (request: BackupRequest): Effect.Effect<
     }
 
     if (lock.replaced !== undefined) yield* warn(`took over an abandoned lock: ${lock.replaced.reason}`)
-    const previous = request.full === true ? undefined : yield* previousFor(source, folder, account, warn)
+    // Whose archives these are, as their manifests say it (scrubbed of secrets as they are).
+    const owner: ArchiveOwner = {
+      service: source.service,
+      account: scrubText(account, request.secrets),
+      apiUrl: scrubText(source.apiUrl, request.secrets)
+    }
+    const previous = request.full === true ? undefined : yield* previousFor(source, folder, owner, warn)
     const session = yield* openArchive({
       service: source.service,
       collections: source.collections,
@@ -179,7 +187,7 @@ export const backup = (request: BackupRequest): Effect.Effect<
     // succeeded whatever happens here: a removal that fails is a warning, not a failed run.
     const keep = request.keep ?? {}
     if (!isEmptyPolicy(keep)) yield* lock.stillHeld
-    const pruned = isEmptyPolicy(keep) ? null : yield* pruneFolder(folder, { service: source.service, account, apiUrl: source.apiUrl }, keep).pipe(
+    const pruned = isEmptyPolicy(keep) ? null : yield* pruneFolder(folder, owner, keep).pipe(
       Effect.map((p) => ({ kept: p.kept, removed: p.services.flatMap((g) => g.remove.map((r) => r.path)) })),
       Effect.catchTag("PruneFailed", (e) => Effect.as(warn(`retention not applied: ${e.message}`), null))
     )

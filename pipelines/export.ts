@@ -14,7 +14,7 @@ import { safeFileName } from "../src/archive/safe-name.ts"
 import { spaceToCanvas } from "../src/canvas/export.ts"
 import type { NotRestored } from "../src/connector.ts"
 import { type ArchiveCorrupt, type ArchiveWriteFailed, BadInput } from "../src/errors.ts"
-import { KINOPIO_CARRY_OVER } from "../src/kinopio/connector.ts"
+import { KINOPIO_BY_SPACE } from "../src/kinopio/connector.ts"
 
 export interface ExportSummary {
   readonly archive: string
@@ -39,7 +39,7 @@ export const exportCanvas = (request: {
     yield* fs.makeDirectory(request.out, { recursive: true }).pipe(
       Effect.mapError((e) => new BadInput({ message: `--out ${request.out}: cannot be created (${e.message})` }))
     )
-    const archive = yield* openIndexed(request.archive, manifest, KINOPIO_CARRY_OVER, request.out)
+    const archive = yield* openIndexed(request.archive, manifest, KINOPIO_BY_SPACE, request.out)
     const recordsOf = (collection: string) =>
       Effect.map(Effect.forEach(archive.keys(collection), (id) => archive.lines(collection, id)), (lists) =>
         lists.flat().map((record) => ({ collection, record })))

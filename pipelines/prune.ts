@@ -18,6 +18,7 @@
  */
 import { FileSystem, Path } from "@effect/platform"
 import { Data, Effect, Either } from "effect"
+import type { ArchiveOwner } from "../src/archive/previous.ts"
 import { type ListedArchive, listArchives } from "../src/archive/listing.ts"
 import { readManifest } from "../src/archive/reader.ts"
 import { applyPolicy, type RetentionPolicy } from "../src/archive/retention.ts"
@@ -33,12 +34,6 @@ export class PruneFailed extends Data.TaggedError("PruneFailed")<{
   }
 }
 
-/** Whose archives: a service, and the account and API URL a backup's manifest names. */
-export interface PruneOwner {
-  readonly service: string
-  readonly account: string
-  readonly apiUrl: string
-}
 
 export interface PruneGroup {
   /** The folder holding the archives, e.g. "output/kinopio" or "output/alice/kinopio". */
@@ -109,9 +104,9 @@ const folders = (out: string) =>
   })
 
 /** The owner an archive's manifest names, or why it cannot be told. */
-const ownerOf = (archive: ListedArchive): Effect.Effect<Either.Either<PruneOwner, string>, never, FileSystem.FileSystem> =>
+const ownerOf = (archive: ListedArchive): Effect.Effect<Either.Either<ArchiveOwner, string>, never, FileSystem.FileSystem> =>
   readManifest(archive.path).pipe(
-    Effect.map((m): Either.Either<PruneOwner, string> =>
+    Effect.map((m): Either.Either<ArchiveOwner, string> =>
       m.service === archive.service
         ? Either.right({ service: archive.service, account: m.source.account, apiUrl: m.source.apiUrl })
         : Either.left(`it names service ${m.service}, the file name ${archive.service}`)
@@ -135,7 +130,7 @@ const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
  */
 const decide = (folder: string, policy: RetentionPolicy) =>
   Effect.gen(function*() {
-    const owned = new Map<string, { readonly owner: PruneOwner; readonly archives: Array<ListedArchive> }>()
+    const owned = new Map<string, { readonly owner: ArchiveOwner; readonly archives: Array<ListedArchive> }>()
     const unknown = new Map<string, Array<{ readonly path: string; readonly reasons: ReadonlyArray<string> }>>()
     // listArchives gives newest first, and each group keeps that order.
     for (const archive of yield* listArchives(folder)) {
@@ -206,7 +201,7 @@ const carryOut = (groups: ReadonlyArray<PruneGroup>, dryRun: boolean) =>
  */
 export const pruneFolder = (
   folder: string,
-  owner: PruneOwner,
+  owner: ArchiveOwner,
   policy: RetentionPolicy
 ): Effect.Effect<PruneSummary, PruneFailed, FileSystem.FileSystem | Path.Path> =>
   Effect.flatMap(decide(folder, policy), (groups) => {

@@ -12,9 +12,16 @@ import { readManifest } from "./reader.ts"
  * The newest archive in `folder` written for this service, account and API, with its manifest;
  * none when there is none. An archive whose manifest cannot be read is passed over.
  */
+/** Whose an archive is, as its manifest says: service, account and API (secrets scrubbed). */
+export interface ArchiveOwner {
+  readonly service: string
+  readonly account: string
+  readonly apiUrl: string
+}
+
 export const findPrevious = (
   folder: string,
-  source: { readonly service: string; readonly account: string; readonly apiUrl: string }
+  source: ArchiveOwner
 ): Effect.Effect<Option.Option<{ readonly archive: ListedArchive; readonly manifest: Manifest }>, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     for (const archive of yield* listArchives(folder)) {

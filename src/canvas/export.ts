@@ -6,7 +6,7 @@
  */
 import type { Entity, NotRestored } from "../connector.ts"
 import { redact } from "../shared/redact.ts"
-import { asArray, isEntity, num, str } from "../shared/entity.ts"
+import { asArray, holdsSomething, isEntity, num, str } from "../shared/entity.ts"
 import { type Converted, toCanvasHex } from "./colour.ts"
 import {
   type Canvas,
@@ -90,10 +90,6 @@ const textHeight = (text: string, width: number) => {
 
 const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`
 
-const meaningful = (value: unknown) =>
-  !(value === null || value === undefined || value === false || value === "" || value === 0 ||
-    (Array.isArray(value) && value.length === 0) || (isEntity(value) && Object.keys(value).length === 0))
-
 const colourRows = (collection: string, id: string, field: string, converted: Converted): ReadonlyArray<NotRestored> =>
   converted._tag === "Unknown"
     ? [{ collection, id, field, reason: `colour ${JSON.stringify(converted.value)} has no canvas equivalent; drawn without colour` }]
@@ -115,7 +111,7 @@ const unshownFields = (
   for (const e of entities) {
     const extra = alsoDrawn(e)
     for (const [field, value] of Object.entries(e)) {
-      if (BOOKKEEPING.has(field) || drawn.has(field) || field === extra || !meaningful(value)) continue
+      if (BOOKKEEPING.has(field) || drawn.has(field) || field === extra || !holdsSomething(value)) continue
       counts.set(field, (counts.get(field) ?? 0) + 1)
     }
   }
@@ -140,7 +136,7 @@ const idAllocator = () => {
 }
 
 /** A card's colour: `backgroundColor` is what Kinopio fills the card with; older cards carry `color`. */
-export const cardColourField = (card: Entity) => (meaningful(card["backgroundColor"]) ? "backgroundColor" : meaningful(card["color"]) ? "color" : undefined)
+export const cardColourField = (card: Entity) => (holdsSomething(card["backgroundColor"]) ? "backgroundColor" : holdsSomething(card["color"]) ? "color" : undefined)
 
 export const layoutSpace = (input: SpaceInput): Layout => {
   const { space } = input
@@ -243,7 +239,7 @@ export const layoutSpace = (input: SpaceInput): Layout => {
     const ownName = str(connection["name"])
     const label = ownName !== undefined && ownName !== "" ? ownName : str(type?.["name"])
     let colour: Converted
-    if (meaningful(connection["color"])) {
+    if (holdsSomething(connection["color"])) {
       colour = toCanvasHex(connection["color"])
       notShown.push(...colourRows("connections", id, "color", colour))
     } else if (type !== undefined) {

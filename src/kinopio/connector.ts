@@ -168,8 +168,11 @@ const spaceParts = (client: KinopioClient, fetched: Fetched, removedIds: Readonl
 /** The data files a space's lines go to, besides its own record. */
 const SPACE_CHILD_FILES = ["cards", "connections", "connectionTypes", "tags", "removedCards"] as const
 
-/** What an incremental Kinopio backup copies: space records by id, their children by spaceId. */
-export const KINOPIO_CARRY_OVER: IndexSpec = {
+/**
+ * Kinopio's data files by space (space records by id, their children by spaceId): what an
+ * incremental backup copies a space from, and what `export` reads one space at a time.
+ */
+export const KINOPIO_BY_SPACE: IndexSpec = {
   index: {
     spaces: "id",
     removedSpaces: "id",
@@ -352,7 +355,7 @@ export const kinopioSource = (client: KinopioClient): Effect.Effect<Source> =>
     stats: client.api.budget.stats,
     collections: KINOPIO_COLLECTIONS,
     account: Effect.map(user, (u) => String(u.value["id"])),
-    carryOver: KINOPIO_CARRY_OVER,
+    carryOver: KINOPIO_BY_SPACE,
     backup: (options) => backupKinopio(client, user, options)
   }))
 

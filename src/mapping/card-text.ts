@@ -8,7 +8,8 @@ import type { Entity } from "../connector.ts"
 import { type BoardContext, displayValue } from "../infinity/values.ts"
 import { asArray, asEntity, num, str } from "../shared/entity.ts"
 import { CARD_NUMBERS, withCheckbox } from "./kinopio-board.ts"
-import { holdsSomething, type NotCarried } from "./not-carried.ts"
+import type { NotCarried } from "./not-carried.ts"
+import { holdsSomething } from "../shared/entity.ts"
 
 /** Kinopio's longest card name. */
 export const MAX_NAME = 4000

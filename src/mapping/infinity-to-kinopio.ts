@@ -32,7 +32,7 @@ import { COLLECTIONS } from "../archive/collections.ts"
 import type { Entity, NotRestored } from "../connector.ts"
 import { htmlToText } from "../formats/html-text.ts"
 import type { BoardContext } from "../infinity/values.ts"
-import { asArray, asEntity, num, str } from "../shared/entity.ts"
+import { asArray, asEntity, holdsSomething, num, str } from "../shared/entity.ts"
 import { cardText, cut, type KinopioRoles, MAX_NAME, type Tag } from "./card-text.ts"
 import { nanoIdFrom } from "./ids.ts"
 import {
@@ -67,7 +67,7 @@ import {
   type Point,
   type Rect
 } from "./layout.ts"
-import { holdsSomething, NotCarried } from "./not-carried.ts"
+import { NotCarried } from "./not-carried.ts"
 
 /** An Infinity archive's collections (archive/collections.ts), as read. */
 export interface InfinityArchive {

@@ -5,15 +5,7 @@
  * not make a thousand rows saying the same thing).
  */
 import type { Entity, NotRestored } from "../connector.ts"
-import { isEntity } from "../shared/entity.ts"
-
-/**
- * A field that holds nothing loses nothing when it is left behind: null, false, 0, "" and
- * empty lists or objects are what either service assumes when a field is absent.
- */
-export const holdsSomething = (value: unknown): boolean =>
-  !(value === null || value === undefined || value === false || value === 0 || value === "" ||
-    (Array.isArray(value) && value.length === 0) || (isEntity(value) && Object.keys(value).length === 0))
+import { holdsSomething } from "../shared/entity.ts"
 
 export class NotCarried {
   private readonly rows: Array<NotRestored> = []

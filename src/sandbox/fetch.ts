@@ -1,7 +1,7 @@
 /**
  * The sandboxes called in-process, with no socket: a `fetch` that hands each request to the
  * emulated API's web handler. `FetchHttpClient` looks its `Fetch` up where the request runs,
- * so a run talking to both services in-process needs one `fetch` that routes by origin.
+ * so a run talking to both services in-process needs one `fetch` that routes by base URL.
  */
 import { FetchHttpClient, HttpApp } from "@effect/platform"
 import { Layer } from "effect"
@@ -15,14 +15,24 @@ const fetchOf = (app: HttpApp.Default<never, never>): typeof globalThis.fetch =>
 export const appFetchLayer = (app: HttpApp.Default<never, never>): Layer.Layer<FetchHttpClient.Fetch> =>
   Layer.succeed(FetchHttpClient.Fetch, fetchOf(app))
 
-/** Several emulated APIs, each answering the requests to its own base URL. */
+/**
+ * Several emulated APIs, each answering the requests under its own base URL; the longest base
+ * that a request's URL starts with wins, so two APIs may share an origin (`/` and `/api/v2`).
+ */
 export const routedFetchLayer = (apps: Readonly<Record<string, HttpApp.Default<never, never>>>): Layer.Layer<FetchHttpClient.Fetch> => {
-  const routes = Object.entries(apps).map(([base, app]) => [new URL(base).origin, fetchOf(app)] as const)
+  const under = (base: string) => {
+    const url = new URL(base)
+    return url.origin + url.pathname.replace(/\/+$/, "")
+  }
+  const routes = Object.entries(apps)
+    .map(([base, app]) => [under(base), fetchOf(app)] as const)
+    .sort(([a], [b]) => b.length - a.length)
   const fetch = (input: RequestInfo | URL, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : String(input))
-    const route = routes.find(([origin]) => origin === url.origin)
+    const target = url.origin + url.pathname
+    const route = routes.find(([prefix]) => target === prefix || target.startsWith(`${prefix}/`))
     return route === undefined
-      ? Promise.resolve(new Response(`no sandbox serves ${url.origin}`, { status: 502 }))
+      ? Promise.resolve(new Response(`no sandbox serves ${url.origin}${url.pathname}`, { status: 502 }))
       : route[1](input, init)
   }
   return Layer.succeed(FetchHttpClient.Fetch, fetch as typeof globalThis.fetch)

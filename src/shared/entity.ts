@@ -23,3 +23,11 @@ export const pushTo = <K, V>(map: Map<K, Array<V>>, key: K, value: V): void => {
   if (list === undefined) map.set(key, [value])
   else list.push(value)
 }
+
+/**
+ * A field that holds nothing loses nothing when it is left behind: null, false, 0, "" and
+ * empty lists or objects are what either service assumes when a field is absent.
+ */
+export const holdsSomething = (value: unknown): boolean =>
+  !(value === null || value === undefined || value === false || value === 0 || value === "" ||
+    (Array.isArray(value) && value.length === 0) || (isEntity(value) && Object.keys(value).length === 0))

@@ -86,6 +86,18 @@ const heldError = <A>(result: Either.Either<A, LockHeld | LockFailed>): LockHeld
   return result.left as LockHeld
 }
 
+
+/** Counts the heartbeat's file operations on the lock, so "it did nothing" can be told from "not yet". */
+const watching = (fs: FileSystem.FileSystem) => {
+  const calls = { reads: 0, utimes: 0 }
+  const watched: FileSystem.FileSystem = {
+    ...fs,
+    readFileString: (p, encoding) => fs.readFileString(p, encoding).pipe(Effect.ensuring(Effect.sync(() => void calls.reads++))),
+    utimes: (p, a, m) => Effect.zipRight(Effect.sync(() => void calls.utimes++), fs.utimes(p, a, m))
+  }
+  return { calls, watched }
+}
+
 layer(NodeContext.layer)("acquireLock", (it) => {
   it.scoped("creates <folder>/.ferry-<hash>.lock, 0600, in a folder it creates, saying who holds it", () =>
     Effect.gen(function*() {
@@ -229,13 +241,7 @@ layer(NodeContext.layer)("acquireLock", (it) => {
       const fs = yield* FileSystem.FileSystem
       const folder = yield* tempFolder
       yield* TestClock.setTime(T0)
-      // Counts the heartbeat's file operations on the lock, so "it did nothing" can be told from "not yet".
-      const calls = { reads: 0, utimes: 0 }
-      const watched: FileSystem.FileSystem = {
-        ...fs,
-        readFileString: (p, encoding) => fs.readFileString(p, encoding).pipe(Effect.ensuring(Effect.sync(() => void calls.reads++))),
-        utimes: (p, a, m) => Effect.zipRight(Effect.sync(() => void calls.utimes++), fs.utimes(p, a, m))
-      }
+      const { calls, watched } = watching(fs)
       const lock = yield* acquireLock(options(folder)).pipe(Effect.provideService(FileSystem.FileSystem, watched))
       const old = T0 - 60 * 60_000
       yield* fs.utimes(lock.path, new Date(old), new Date(old))
@@ -361,12 +367,7 @@ layer(NodeContext.layer)("acquireLock", (it) => {
       const fs = yield* FileSystem.FileSystem
       const folder = yield* tempFolder
       yield* TestClock.setTime(T0)
-      const calls = { reads: 0, utimes: 0 }
-      const watched: FileSystem.FileSystem = {
-        ...fs,
-        readFileString: (p, encoding) => fs.readFileString(p, encoding).pipe(Effect.ensuring(Effect.sync(() => void calls.reads++))),
-        utimes: (p, a, m) => Effect.zipRight(Effect.sync(() => void calls.utimes++), fs.utimes(p, a, m))
-      }
+      const { calls, watched } = watching(fs)
       const lock = yield* acquireLock(options(folder)).pipe(Effect.provideService(FileSystem.FileSystem, watched))
       const content = yield* fs.readFileString(lock.path)
       yield* fs.remove(lock.path)

@@ -6,7 +6,7 @@ import fc from "fast-check"
 import type { Entity, NotRestored } from "../../src/connector.ts"
 import { boxRect, cardRect, innermostBox, type Rect } from "../../src/mapping/layout.ts"
 import type { InfinityArchive } from "../../src/mapping/infinity-to-kinopio.ts"
-import { holdsSomething } from "../../src/mapping/not-carried.ts"
+import { holdsSomething } from "../../src/shared/entity.ts"
 import { tagNamesIn } from "../../src/kinopio/sandbox-seed.ts"
 
 type Mutable = Record<string, unknown>
