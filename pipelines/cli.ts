@@ -354,7 +354,7 @@ const importCommand = Command.make("import", {
     const service = services[a.to]
     const { collections, notImported } = yield* readCanvases(a.files)
     const credentials = yield* resolveTargetCredentials(service, a)
-    const target = yield* targetLayer(service, credentials, budget, { withHooks: false, inviteMembers: false, journal: "output/kinopio/import.restore-journal.jsonl" })
+    const target = yield* targetLayer(service, credentials, budget, { withHooks: false, inviteMembers: false })
     if (a.dryRun) {
       const plan = yield* planRestore(collections, notImported).pipe(Effect.provide(target))
       return yield* printPlan(plan, `import ${a.files.length} canvas file(s) into the ${service.title} account at ${credentials.apiUrl}`, budget, service, a.json)

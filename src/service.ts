@@ -27,8 +27,11 @@ export interface TargetOptions {
   readonly withHooks: boolean
   /** Invite the archive's members absent from the target, by e-mail. */
   readonly inviteMembers: boolean
-  /** Where a restore records its non-idempotent creates, so that a stopped run resumes without duplicates. */
-  readonly journal: string
+  /**
+   * Where a restore records its non-idempotent creates, so that a stopped run resumes without
+   * duplicates. Only a service that picks ids itself needs one (Infinity); Kinopio keeps Ferry's.
+   */
+  readonly journal?: string
 }
 
 export interface ServiceDefinition {

@@ -23,7 +23,7 @@ export const infinityService: ServiceDefinition = {
     infinityTargetLayer({
       withHooks: options.withHooks,
       inviteMembers: options.inviteMembers,
-      journal: options.journal,
+      ...(options.journal === undefined ? {} : { journal: options.journal }),
       ...(options.workspace === undefined ? {} : { workspace: options.workspace })
     }).pipe(Layer.provide(clientLayer(config))),
   targetHasWorkspaces: true,
