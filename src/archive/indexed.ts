@@ -3,17 +3,18 @@
  * one pass, into a private work folder, and each is checked against the archive's own manifest
  * (bytes and sha256) on the way; a data file is indexed by the field its lines are looked up by
  * (`spaceId` for a Kinopio card), as byte ranges, so reading one space's lines reads just those,
- * in their stored order, and memory holds offsets, never the account. Used to copy unchanged
+ * in their stored order, and memory holds offsets, never the account. Each indexed file is read
+ * through one handle, opened on first use and kept for the scope; anything read back that is not
+ * what was indexed fails with `ArchiveCorrupt`. Used to copy unchanged
  * spaces from the previous archive, and to export one space at a time.
  *
  * The work folder (work-folder.ts) is removed when the scope closes, or by a later run when this
  * one was killed outright.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Effect, Stream } from "effect"
-import type { Scope } from "effect"
+import { Effect, Scope, Stream } from "effect"
 import { createHash } from "node:crypto"
-import { open } from "node:fs/promises"
+import { type FileHandle, open } from "node:fs/promises"
 import type { Entity } from "../connector.ts"
 import { ArchiveCorrupt, type BadInput } from "../errors.ts"
 import { isEntity } from "../shared/entity.ts"
@@ -35,7 +36,10 @@ export interface IndexedArchive {
   readonly createdAt: string
   /** Its manifest, as given to `openIndexed`. */
   readonly manifest: Manifest
-  /** The lines of an indexed data file whose field equals `key`, in stored order. */
+  /**
+   * The lines of an indexed data file whose field equals `key`, in stored order (none for a key
+   * or a file not indexed). `ArchiveCorrupt` when they cannot be read back as they were indexed.
+   */
   readonly lines: (collection: string, key: string) => Effect.Effect<ReadonlyArray<Entity>, ArchiveCorrupt>
   /** The keys an indexed data file has lines for. */
   readonly keys: (collection: string) => ReadonlyArray<string>
@@ -47,53 +51,64 @@ export interface IndexedArchive {
 
 type Range = [start: number, end: number]
 
-/** Line byte ranges by key, built while the bytes go by. */
-const makeIndexer = (member: string, field: string) => {
+const LF = 0x0a
+
+/** Why a line is not JSON, on one line. */
+const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split("\n")[0]!
+
+/**
+ * Line byte ranges by key, built while the bytes go by. A line's range covers its line ending
+ * (LF or CRLF; the last line may have none); a key's adjacent lines make one range. Blank lines,
+ * and lines that are not an object or whose field is neither a string nor a number, are not
+ * indexed; a line that is not JSON is the problem `end` gives (the first one).
+ */
+export const makeIndexer = (member: string, field: string) => {
   const ranges = new Map<string, Array<Range>>()
   let offset = 0
   let pending: Array<Buffer> = []
   let lineStart = 0
+  let lineNumber = 0
   let problem: string | undefined
-  const add = (line: Buffer, start: number) => {
+  const add = (line: Buffer, start: number, end: number) => {
+    lineNumber++
     const text = line.toString("utf8").replace(/\r$/, "")
     if (text.trim() === "") return
     let value: unknown
     try {
       value = JSON.parse(text)
-    } catch {
-      problem ??= `${member}: a line is not JSON`
+    } catch (e) {
+      problem ??= `${member}: line ${lineNumber} is not JSON (${reasonOf(e)})`
       return
     }
     if (!isEntity(value)) return
     const key = value[field]
     if (typeof key !== "string" && typeof key !== "number") return
-    const list = ranges.get(String(key)) ?? []
-    const end = start + line.length + 1
-    const last = list[list.length - 1]
+    const list = ranges.get(String(key))
+    const last = list?.[list.length - 1]
     if (last !== undefined && last[1] === start) last[1] = end
-    else list.push([start, end])
-    ranges.set(String(key), list)
+    else if (list !== undefined) list.push([start, end])
+    else ranges.set(String(key), [[start, end]])
   }
   return {
     ranges,
     push: (chunk: Uint8Array) => {
       const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
       let from = 0
-      let at = bytes.indexOf(0x0a)
+      let at = bytes.indexOf(LF)
       while (at !== -1) {
         const piece = bytes.subarray(from, at)
         const line = pending.length === 0 ? piece : Buffer.concat([...pending, piece])
         pending = []
-        add(line, lineStart)
+        add(line, lineStart, offset + at + 1)
         lineStart = offset + at + 1
         from = at + 1
-        at = bytes.indexOf(0x0a, from)
+        at = bytes.indexOf(LF, from)
       }
       if (from < bytes.length) pending.push(Buffer.from(bytes.subarray(from)))
       offset += bytes.length
     },
     end: () => {
-      if (pending.length > 0) add(Buffer.concat(pending), lineStart)
+      if (pending.length > 0) add(Buffer.concat(pending), lineStart, offset)
       pending = []
       return problem
     }
@@ -119,6 +134,8 @@ export const openIndexed = (
       Effect.mapError((e) => corrupt(`cannot make a work folder in ${workDir} (${e.message})`))
     )
     const indexes = new Map<string, Map<string, Array<Range>>>()
+    /** The field each indexed data file is indexed by. */
+    const fields = new Map<string, string>()
     const kept = new Map<string, string>()
     const wanted = (name: string) => {
       const data = /^data\/(.+)\.jsonl$/.exec(name)?.[1]
@@ -153,41 +170,108 @@ export const openIndexed = (
         const problem = indexer?.end()
         if (problem !== undefined) return yield* corrupt(problem)
         kept.set(entry.name, target)
-        if (indexer !== undefined && "collection" in want && want.collection !== undefined) indexes.set(want.collection, indexer.ranges)
+        if (indexer !== undefined && "collection" in want && want.collection !== undefined && want.field !== undefined) {
+          indexes.set(want.collection, indexer.ranges)
+          fields.set(want.collection, want.field)
+        }
       })
     ))
     for (const collection of Object.keys(spec.index)) {
       if (!indexes.has(collection)) return yield* corrupt(`data/${collection}.jsonl is missing`)
     }
 
-    const lines = (collection: string, key: string) =>
+    // One read-only handle per indexed data file, opened on first use and closed with the scope
+    // (before the work folder is removed: finalizers run in reverse). Reads are positional, so
+    // concurrent `lines` calls share a handle safely.
+    const scope = yield* Effect.scope
+    const handles = new Map<string, FileHandle>()
+    const opening = yield* Effect.makeSemaphore(1)
+    const handleOf = (collection: string, member: string, where: string): Effect.Effect<FileHandle, ArchiveCorrupt> =>
+      Effect.suspend(() => {
+        const known = handles.get(collection)
+        if (known !== undefined) return Effect.succeed(known)
+        return opening.withPermits(1)(Effect.suspend(() => {
+          const opened = handles.get(collection)
+          if (opened !== undefined) return Effect.succeed(opened)
+          return Effect.acquireRelease(
+            Effect.tryPromise({
+              try: () => open(where, "r"),
+              catch: (e) => corrupt(`cannot read back ${member} (${reasonOf(e)})`)
+            }),
+            (handle) => Effect.ignore(Effect.tryPromise(() => handle.close()))
+          ).pipe(
+            Scope.extend(scope),
+            Effect.tap((handle) => handles.set(collection, handle))
+          )
+        }))
+      })
+
+    /** The bytes of `[start, end)`, all of them or a failure. */
+    const readRange = (handle: FileHandle, member: string, key: string, [start, end]: Range) =>
+      Effect.flatMap(
+        Effect.tryPromise({
+          try: async () => {
+            const buffer = Buffer.alloc(end - start)
+            let filled = 0
+            while (filled < buffer.length) {
+              const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, start + filled)
+              if (bytesRead === 0) break
+              filled += bytesRead
+            }
+            return buffer.subarray(0, filled)
+          },
+          catch: (e) => corrupt(`cannot read back ${member} (${reasonOf(e)})`)
+        }),
+        (bytes) =>
+          bytes.length === end - start
+            ? Effect.succeed(bytes)
+            : Effect.fail(
+              corrupt(`cannot read back ${member}: it ends at byte ${start + bytes.length}, inside the lines of ${JSON.stringify(key)} (bytes ${start} to ${end})`)
+            )
+      )
+
+    const lines = (collection: string, key: string): Effect.Effect<ReadonlyArray<Entity>, ArchiveCorrupt> =>
       Effect.gen(function*() {
         const ranges = indexes.get(collection)?.get(key) ?? []
-        const where = kept.get(`data/${collection}.jsonl`)
-        if (ranges.length === 0 || where === undefined) return []
-        const text = yield* Effect.tryPromise({
-          try: async () => {
-            const handle = await open(where, "r")
-            try {
-              const parts: Array<Buffer> = []
-              for (const [start, end] of ranges) {
-                const buffer = Buffer.alloc(end - start)
-                const { bytesRead } = await handle.read(buffer, 0, buffer.length, start)
-                parts.push(buffer.subarray(0, bytesRead))
-              }
-              return Buffer.concat(parts).toString("utf8")
-            } finally {
-              await handle.close()
-            }
-          },
-          catch: (e) => corrupt(`cannot read back data/${collection}.jsonl (${e instanceof Error ? e.message : String(e)})`)
-        })
+        const member = `data/${collection}.jsonl`
+        const where = kept.get(member)
+        const field = fields.get(collection)
+        if (ranges.length === 0 || where === undefined || field === undefined) return []
+        const handle = yield* handleOf(collection, member, where)
         const entities: Array<Entity> = []
-        for (const line of text.split("\n")) {
-          const trimmed = line.replace(/\r$/, "")
-          if (trimmed.trim() === "") continue
-          const value: unknown = JSON.parse(trimmed)
-          if (isEntity(value)) entities.push(value)
+        for (const range of ranges) {
+          const bytes = yield* readRange(handle, member, key, range)
+          // Every line of a range was indexed under `key`: anything else means the file changed.
+          let from = 0
+          while (from < bytes.length) {
+            const at = bytes.indexOf(LF, from)
+            const to = at === -1 ? bytes.length : at
+            const text = bytes.toString("utf8", from, to).replace(/\r$/, "")
+            const lineAt = range[0] + from
+            const problem = (what: string) => corrupt(`cannot read back ${member}: the line at byte ${lineAt} ${what}`)
+            from = to + 1
+            let value: unknown
+            try {
+              value = JSON.parse(text)
+            } catch (e) {
+              return yield* problem(`is not JSON (${reasonOf(e)})`)
+            }
+            if (!isEntity(value)) return yield* problem("is not an object")
+            const own = value[field]
+            if ((typeof own !== "string" && typeof own !== "number") || String(own) !== key) {
+              const found = typeof own === "string" || typeof own === "number"
+                ? JSON.stringify(own)
+                : own === undefined
+                ? "missing"
+                : own === null
+                ? "null"
+                : typeof own === "object"
+                ? (Array.isArray(own) ? "an array" : "an object")
+                : `a ${typeof own}`
+              return yield* problem(`is not one of ${JSON.stringify(key)}'s (its ${field} is ${found})`)
+            }
+            entities.push(value)
+          }
         }
         return entities
       })

@@ -230,7 +230,7 @@ export const favoritesOf = (body: unknown): ReadonlyArray<Entity> => {
 type Step = { readonly _tag: "Carry"; readonly id: string; readonly record: Entity } | { readonly _tag: "Fetched"; readonly fetched: Fetched }
 
 /** One step of the space walk: the spaces to fetch together, then every space of the window in order. */
-interface Window {
+export interface Window {
   readonly fetch: ReadonlyArray<string>
   readonly spaces: ReadonlyArray<{ readonly id: string; readonly carry?: Entity }>
 }
@@ -240,7 +240,7 @@ interface Window {
  * of spaces to fetch; carried spaces ride along in their place, so an incremental archive's
  * lines come in the same order as a full one's, while the fetches stay batched.
  */
-const windowsOf = (ids: ReadonlyArray<string>, carry: ReadonlyMap<string, Entity>): ReadonlyArray<Window> => {
+export const windowsOf = (ids: ReadonlyArray<string>, carry: ReadonlyMap<string, Entity>): ReadonlyArray<Window> => {
   const windows: Array<Window> = []
   let fetch: Array<string> = []
   let spaces: Array<{ id: string; carry?: Entity }> = []
