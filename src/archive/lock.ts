@@ -6,8 +6,9 @@
  *   created with an exclusive create, so of two runs starting together exactly one wins; the
  *   other fails with `LockHeld`, naming the holder (command, pid, host, start time).
  * - A lock left behind by a run that is gone is taken over, not obeyed forever: it was never
- *   written whole; or its holder is on this host and its process has ended; or its holder is on
- *   another host (e.g. a folder shared over NFS) and its heartbeat stopped.
+ *   written whole; or its holder is on this host and its process has ended (or it ran before the
+ *   host restarted); or its holder is on another host (e.g. a folder shared over NFS) and its
+ *   heartbeat stopped.
  * - A holder on this host whose process is alive is obeyed however old its heartbeat: the machine
  *   may have slept, or the process been stopped (SIGSTOP, a debugger) and resumed. Only the pid
  *   tells a run on this host is gone; the heartbeat judges holders on other hosts only.
@@ -23,8 +24,10 @@
  * Limits (a plain file system has no fencing):
  * - `stillHeld` narrows the window, it cannot close it: a takeover between the check and the
  *   publish goes unnoticed. The staleness window (minutes) is what makes that unlikely.
- * - Pid reuse: a dead holder's pid may by now belong to another live process of this host (after a
- *   reboot, say); its lock is then obeyed until that process ends or someone removes the file. A
+ * - Pid reuse: where the host says which boot it is in (Linux's boot_id), a lock from before a
+ *   restart is taken over whatever its pid names now. Without that, or within one boot, a dead
+ *   holder's pid may by now belong to another live process of this host; its lock is then obeyed
+ *   until that process ends or someone removes the file. A
  *   lock naming this very process's pid with a token this process never took is recognised as a
  *   dead predecessor's (a restarted container reuses its pids) and taken over.
  * - Two machines (or containers with separate process namespaces) sharing a folder and reporting
@@ -35,6 +38,7 @@ import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Data, Duration, Effect, Option, Ref, Schema, type Scope } from "effect"
 import { createHash, randomUUID } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { join } from "node:path"
 
@@ -49,6 +53,8 @@ export interface LockInfo {
   readonly startedAt: string
   /** Random, per acquisition: tells this acquisition's file from any later one. */
   readonly token: string
+  /** The holder's boot of its host (Linux's boot_id), where the system says: a pid is only meaningful within one. */
+  readonly bootId?: string
 }
 
 /** Another run holds the lock. Not bad input: the same command succeeds later. Exit 1. */
@@ -124,7 +130,18 @@ export interface LockOptions {
   readonly staleAfter?: Duration.DurationInput
   /** How often the holder refreshes its heartbeat; keep it well under `staleAfter`. Default 1 minute. */
   readonly heartbeatEvery?: Duration.DurationInput
+  /** This boot of the host. Default: Linux's boot_id, none elsewhere. */
+  readonly bootId?: string | undefined
 }
+
+/** This boot of the machine (Linux); undefined where the system does not say. */
+const systemBootId: string | undefined = (() => {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || undefined
+  } catch {
+    return undefined
+  }
+})()
 
 export const DEFAULT_STALE_AFTER = Duration.minutes(10)
 export const DEFAULT_HEARTBEAT_EVERY = Duration.minutes(1)
@@ -150,6 +167,7 @@ export const acquireLock = (
     const path = lockPath(options.folder, options.account)
     const staleAfterMs = Duration.toMillis(options.staleAfter ?? DEFAULT_STALE_AFTER)
     const heartbeatEvery = options.heartbeatEvery ?? DEFAULT_HEARTBEAT_EVERY
+    const bootId = "bootId" in options ? options.bootId : systemBootId
     const failed = (where: string) => (e: PlatformError) => new LockFailed({ path: where, reason: reasonOf(e) })
 
     yield* fs.makeDirectory(options.folder, { recursive: true }).pipe(Effect.mapError(failed(options.folder)))
@@ -160,7 +178,8 @@ export const acquireLock = (
       command: options.command,
       account: options.account,
       startedAt: new Date(yield* Clock.currentTimeMillis).toISOString(),
-      token: randomUUID()
+      token: randomUUID(),
+      ...(bootId === undefined ? {} : { bootId })
     }
     const content = JSON.stringify(info) + "\n"
 
@@ -188,7 +207,7 @@ export const acquireLock = (
         // An mtime in the future (another host's clock ahead, or a virtual clock) is a fresh heartbeat.
         const ageMs = Option.match(stat.mtime, { onNone: () => 0, onSome: (m) => now - m.getTime() })
         const holder = Option.getOrUndefined(decodeInfo(text))
-        const reason = staleReason(holder, text, ageMs, staleAfterMs)
+        const reason = staleReason(holder, text, ageMs, staleAfterMs, bootId)
         return reason === undefined
           ? { _tag: "Held", holder } as const
           : { _tag: "Stale", holder, text, reason } as const
@@ -321,13 +340,18 @@ const staleReason = (
   holder: LockInfo | undefined,
   text: string,
   ageMs: number,
-  staleAfterMs: number
+  staleAfterMs: number,
+  bootId: string | undefined
 ): string | undefined => {
   if (holder === undefined) {
     if (ageMs <= Duration.toMillis(UNREADABLE_GRACE)) return undefined // its writer may be mid-write
     return `the lock file is ${text.trim() === "" ? "empty" : "unreadable"} and ${describeAge(ageMs)} old`
   }
   if (holder.host === hostname()) {
+    // A pid from before the host restarted names nothing of today's (whatever now runs under it).
+    if (holder.bootId !== undefined && bootId !== undefined && holder.bootId !== bootId) {
+      return `its holder, pid ${holder.pid}, ran before this host restarted`
+    }
     // On this host the pid decides, never the heartbeat: a live holder may have slept or been stopped.
     if (holder.pid === process.pid) {
       // Our own pid: either another acquisition of this very process, or a predecessor that had
@@ -367,7 +391,8 @@ const LockInfoSchema = Schema.Struct({
   command: Schema.String,
   account: Schema.String,
   startedAt: Schema.String,
-  token: Schema.NonEmptyString
+  token: Schema.NonEmptyString,
+  bootId: Schema.optionalWith(Schema.String, { exact: true })
 })
 const decodeInfo = Schema.decodeUnknownOption(Schema.parseJson(LockInfoSchema))
 

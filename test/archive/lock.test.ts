@@ -119,7 +119,8 @@ layer(NodeContext.layer)("acquireLock", (it) => {
         command: "ferry backup kinopio --out output",
         account: ACCOUNT,
         startedAt: new Date(0).toISOString(), // the TestClock's time
-        token: lock.info.token
+        token: lock.info.token,
+        ...(lock.info.bootId === undefined ? {} : { bootId: lock.info.bootId })
       })
       expect(written.token).toMatch(/^[0-9a-f-]{36}$/)
       expect(lock.replaced).toBeUndefined()
@@ -302,6 +303,21 @@ layer(NodeContext.layer)("acquireLock", (it) => {
       const lock = yield* acquireLock(options(folder))
       expect(lock.replaced?.reason).toBe(`pid ${pid} on this host has ended`)
       expect((yield* readLock(file)).token).toBe(lock.info.token)
+    }))
+
+  it.scoped("a lock from before this host restarted is taken over, whatever its pid names now; within the same boot the pid decides", () =>
+    Effect.gen(function*() {
+      const folder = yield* tempFolder
+      const file = lockPath(folder, ACCOUNT)
+      yield* TestClock.setTime(T0)
+      // pid 1 always runs: only the boot tells that the holder is not it.
+      yield* plant(file, foreign({ pid: 1, host: hostname(), bootId: "boot-a" }), T0)
+      heldError(yield* Effect.either(Effect.scoped(acquireLock(options(folder, { bootId: "boot-a" })))))
+      // Where the system does not say its boot, the pid alone decides.
+      heldError(yield* Effect.either(Effect.scoped(acquireLock(options(folder, { bootId: undefined })))))
+      const lock = yield* acquireLock(options(folder, { bootId: "boot-b" }))
+      expect(lock.replaced?.reason).toBe("its holder, pid 1, ran before this host restarted")
+      expect(yield* readLock(file)).toMatchObject({ token: lock.info.token, bootId: "boot-b" })
     }))
 
   it.scoped("a lock naming this process's pid with a token it never took is a dead predecessor's (a restarted container): taken over", () =>
