@@ -12,7 +12,7 @@ import type { RateBudgets } from "../src/shared/rate-budget.ts"
 import { backup, type BackupSummary } from "./backup.ts"
 import type { ConfigAccount, FerryConfig } from "./config.ts"
 import { publishFeeds } from "./feed.ts"
-import { resolveCredentials, sourceLayer } from "./layers.ts"
+import { DEFAULT_BUDGET, resolveCredentials, sourceLayer } from "./layers.ts"
 import { progressLayer } from "./progress.ts"
 import { DEFAULT_FEED_LIMIT } from "../src/feeds/entry.ts"
 
@@ -40,13 +40,13 @@ const backupAccount = (config: FerryConfig, account: ConfigAccount, out: string,
     if (Option.isNone(key)) {
       return yield* Effect.fail(`${account.credentialEnv} is not set (it holds the ${service.title} credential, as ${configFile} says)`)
     }
-    // A named URL variable that is unset must not quietly send the account to the real service.
-    if (account.apiUrlEnv !== undefined && Option.isNone(variable(account.apiUrlEnv))) {
-      return yield* Effect.fail(`${account.apiUrlEnv} is not set (it holds the ${service.title} API URL, as ${configFile} says)`)
-    }
     const url = account.apiUrlEnv !== undefined
       ? variable(account.apiUrlEnv)
       : Option.orElse(Option.fromNullable(account.apiUrl), () => variable(service.urlVariable))
+    // A named URL variable that is unset must not quietly send the account to the real service.
+    if (account.apiUrlEnv !== undefined && Option.isNone(url)) {
+      return yield* Effect.fail(`${account.apiUrlEnv} is not set (it holds the ${service.title} API URL, as ${configFile} says)`)
+    }
     const credentials = yield* resolveCredentials(service, { apiKey: key, apiUrl: url })
     const only = (service.onlyFlag === "space" ? account.spaces : account.boards) ?? []
     const keep: RetentionPolicy = account.keep ?? config.keep ?? {}
@@ -61,7 +61,7 @@ const backupAccount = (config: FerryConfig, account: ConfigAccount, out: string,
       keep,
       command: `ferry backup --config ${configFile} (account ${account.name})`
     }).pipe(Effect.provide(Layer.mergeAll(
-      sourceLayer(service, credentials, account.budget ?? config.budget ?? 0.9),
+      sourceLayer(service, credentials, account.budget ?? config.budget ?? DEFAULT_BUDGET),
       progressLayer({ mode: "plain", label: account.name })
     )))
     if (account.feeds === true) {

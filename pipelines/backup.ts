@@ -174,22 +174,28 @@ export const backup = (request: BackupRequest): Effect.Effect<
       Effect.catchTag("ArchiveCorrupt", (e: ArchiveCorrupt) =>
         Effect.fail(new PreviousArchiveFailed({ archive: previous?.name ?? e.archive, problems: e.problems })))
     )
-    // Another run that took the lock over (this one looked dead to it) must not be raced to publish.
-    yield* lock.stillHeld
-    const result = yield* session.complete(
-      account,
-      {
-        carriedOver: previous === undefined ? undefined : { from: previous.name, fromCreatedAt: previous.createdAt, entities: units, counts: lines },
-        fetchAgain
-      }
-    )
+    const result = yield* session.complete(account, {
+      carriedOver: previous === undefined ? undefined : { from: previous.name, fromCreatedAt: previous.createdAt, entities: units, counts: lines },
+      fetchAgain,
+      // Packed, not yet published: a run that took the lock over (this one looked dead to it) is not raced.
+      beforePublish: lock.stillHeld
+    })
     // Only now: the new archive is in place, so the newest kept is a good one. The backup itself
-    // succeeded whatever happens here: a removal that fails is a warning, not a failed run.
+    // succeeded whatever happens here: a lock lost or a removal failing is a warning, not a failed run.
     const keep = request.keep ?? {}
-    if (!isEmptyPolicy(keep)) yield* lock.stillHeld
-    const pruned = isEmptyPolicy(keep) ? null : yield* pruneFolder(folder, owner, keep).pipe(
-      Effect.map((p) => ({ kept: p.kept, removed: p.services.flatMap((g) => g.remove.map((r) => r.path)) })),
-      Effect.catchTag("PruneFailed", (e) => Effect.as(warn(`retention not applied: ${e.message}`), null))
+    const pruned = isEmptyPolicy(keep) ? null : yield* lock.stillHeld.pipe(
+      Effect.zipRight(pruneFolder(folder, owner, keep)),
+      Effect.flatMap((p) =>
+        // The archive just written is the owner's newest: none found means the owner is told apart wrongly.
+        p.kept === 0
+          ? Effect.as(warn(`retention not applied: no archive in ${folder} names account ${owner.account} at ${owner.apiUrl}`), null)
+          : Effect.succeed({ kept: p.kept, removed: p.services.flatMap((g) => g.remove.map((r) => r.path)) })
+      ),
+      Effect.catchTags({
+        PruneFailed: (e) => Effect.as(warn(`retention not applied: ${e.message}`), null),
+        LockLost: (e) => Effect.as(warn(`retention not applied: another Ferry run took over the lock ${e.path} after this archive was published; nothing was removed`), null),
+        LockFailed: (e) => Effect.as(warn(`retention not applied: ${e.message}`), null)
+      })
     )
     const stats = yield* spent
     return {

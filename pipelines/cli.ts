@@ -16,7 +16,7 @@ import { backup, type BackupSummary } from "./backup.ts"
 import { AccountsFailed, backupAccounts } from "./backup-accounts.ts"
 import { loadConfig } from "./config.ts"
 import { archiveFeed, emitFeed, liveFeed, publishFeeds } from "./feed.ts"
-import { checkBudget, checkTargetFlags, resolveCredentials, resolveTargetCredentials, sourceLayer, targetLayer } from "./layers.ts"
+import { checkBudget, checkTargetFlags, DEFAULT_BUDGET, resolveCredentials, resolveTargetCredentials, sourceLayer, targetLayer } from "./layers.ts"
 import { mapArchive } from "../src/mapping/between.ts"
 import { exportCanvas } from "./export.ts"
 import { readCanvases } from "./import.ts"
@@ -37,11 +37,10 @@ const apiKey = Options.text("api-key").pipe(
 )
 const apiUrl = Options.text("api-url").pipe(Options.optional, Options.withDescription("The API base URL (default: KINOPIO_API_URL, else the real service)"))
 
-const DEFAULT_BUDGET = 0.9
-const budget = Options.float("budget").pipe(
-  Options.withDefault(DEFAULT_BUDGET),
-  Options.withDescription("Fraction of the documented rate limit to use, at most 1 (default: 0.9)")
+const budgetFlag = Options.float("budget").pipe(
+  Options.withDescription(`Fraction of the documented rate limit to use, at most 1 (default: ${DEFAULT_BUDGET})`)
 )
+const budget = budgetFlag.pipe(Options.withDefault(DEFAULT_BUDGET))
 const toApiKey = Options.text("to-api-key").pipe(
   Options.optional,
   Options.withDescription("The target account's credential (default: the *_TARGET_* variables, else the normal ones)")
@@ -82,10 +81,7 @@ const backupCommand = Command.make("backup", {
   out: Options.text("out").pipe(Options.withDefault("output"), Options.withDescription("Output folder (default: output)")),
   // Optional rather than defaulted, so that with --config a flag the file overrides is refused, not ignored.
   format: Options.choice("format", ["zip", "tar.gz"]).pipe(Options.optional, Options.withDescription("Archive format (default: zip)")),
-  budget: Options.float("budget").pipe(
-    Options.optional,
-    Options.withDescription("Fraction of the documented rate limit to use, at most 1 (default: 0.9)")
-  ),
+  budget: budgetFlag.pipe(Options.optional),
   space: Options.text("space").pipe(Options.repeated, Options.withDescription("Kinopio: back up only this space (repeatable)")),
   board: Options.text("board").pipe(Options.repeated, Options.withDescription("Infinity: back up only this board (repeatable)")),
   workspace: Options.text("workspace").pipe(Options.repeated, Options.withDescription("Infinity: back up only this workspace (repeatable)")),
@@ -147,11 +143,16 @@ const backupCommand = Command.make("backup", {
     }
     yield* printSummary(summary, a.json)
   }).pipe(
-    // Monitoring reads stdout: a run that fails, however early, says so there too, then exits as usual.
+    // Monitoring reads stdout: a run that fails once its flags are read, however early, says so
+    // there too (in the shape of a --config summary when it is one), then exits as usual.
     Effect.tapError((e) =>
-      a.json && !(e instanceof AccountsFailed)
-        ? Console.log(JSON.stringify({ ok: false, service: Option.getOrNull(Option.map(a.service, (s) => s.name)), error: e.message }))
-        : Effect.void
+      !a.json || e instanceof AccountsFailed
+        ? Effect.void
+        : Console.log(JSON.stringify(
+          Option.isSome(a.config)
+            ? { ok: false, accounts: [], error: e.message }
+            : { ok: false, service: Option.getOrNull(Option.map(a.service, (s) => s.name)), error: e.message }
+        ))
     )
   )).pipe(Command.withDescription("Back up everything an account can see into one verifiable archive, copying what has not changed since the last"))
 

@@ -32,6 +32,9 @@ export const resolveCredentials = (
     return { credential: Redacted.make(key.value.trim()), apiUrl: apiUrl.replace(/\/+$/, "") }
   })
 
+/** The fraction of a service's documented limit a run uses unless told: room for the person's own use. */
+export const DEFAULT_BUDGET = 0.9
+
 /** `--budget`: a fraction of the documented limit, above 0 and at most 1. */
 export const checkBudget = (budget: number): Effect.Effect<number, BadInput> =>
   Number.isFinite(budget) && budget > 0 && budget <= 1

@@ -93,12 +93,15 @@ export const checkCommand = (args: ReadonlyArray<string>): Effect.Effect<Readonl
   return Effect.succeed(args)
 }
 
-/** A URL's user, password and query values (where a proxy or gateway token may ride) replaced. */
+/**
+ * A URL's user and password (up to the last "@" before the path: a password may hold "@") and
+ * the values of its query and fragment (where a proxy or gateway token may ride) replaced.
+ */
 const shownUrl = (text: string): string =>
   text.replace(/\bhttps?:\/\/[^\s"']+/gi, (url) =>
     url
-      .replace(/^(https?:\/\/)[^/?#@]*@/i, "$1[redacted]@")
-      .replace(/([?&][^=&#]*=)[^&#]*/g, "$1[redacted]"))
+      .replace(/^(https?:\/\/)[^/?#]*@/i, "$1[redacted]@")
+      .replace(/([?&#][^=&#]*=)[^&#]*/g, "$1[redacted]"))
 
 /** Credentials given as flags, or inside URLs, must not reach the log: their values are replaced. */
 export const shownCommand = (args: ReadonlyArray<string>): string => {

@@ -8,7 +8,7 @@ import { Console, Effect, Layer, Option, Redacted } from "effect"
 import type { ServiceDefinition } from "../src/service.ts"
 import { serviceNames, services } from "../src/services.ts"
 import { backup } from "./backup.ts"
-import { checkBudget, resolveCredentials, sourceLayer } from "./layers.ts"
+import { checkBudget, DEFAULT_BUDGET, resolveCredentials, sourceLayer } from "./layers.ts"
 import { progressLayer } from "./progress.ts"
 import { runProcess } from "./run.ts"
 import { sandboxVariables, startSandbox } from "./sandbox.ts"
@@ -24,7 +24,7 @@ const backupOne = (service: ServiceDefinition, variables: Readonly<Record<string
     })
     const summary = yield* backup({ out: OUT, format: "zip", only: [], workspaces: [], secrets: [Redacted.value(credentials.credential)] }).pipe(
       Effect.provide(Layer.mergeAll(
-        sourceLayer(service, credentials, yield* checkBudget(0.9)),
+        sourceLayer(service, credentials, yield* checkBudget(DEFAULT_BUDGET)),
         progressLayer({ mode: process.stderr.isTTY ? "live" : "plain", label: `backup ${service.name}` })
       ))
     )

@@ -8,16 +8,17 @@ import { type ListedArchive, listArchives } from "./listing.ts"
 import type { Manifest } from "./manifest.ts"
 import { readManifest } from "./reader.ts"
 
-/**
- * The newest archive in `folder` written for this service, account and API, with its manifest;
- * none when there is none. An archive whose manifest cannot be read is passed over.
- */
 /** Whose an archive is, as its manifest says: service, account and API (secrets scrubbed). */
 export interface ArchiveOwner {
   readonly service: string
   readonly account: string
   readonly apiUrl: string
 }
+
+/**
+ * The newest archive in `folder` written for this service, account and API, with its manifest;
+ * none when there is none. An archive whose manifest cannot be read is passed over.
+ */
 
 export const findPrevious = (
   folder: string,

@@ -61,15 +61,19 @@ export interface ArchiveSession {
   ) => Effect.Effect<void, ArchiveWriteFailed | E, R>
   /**
    * Derives the CSVs, writes the manifest, packs and publishes the archive. Once only.
-   * `carriedOver` (an incremental backup's) and `fetchAgain` go into the manifest.
+   * `carriedOver` (an incremental backup's) and `fetchAgain` go into the manifest;
+   * `beforePublish` runs once the archive is packed, just before it takes its final name.
    */
-  readonly complete: (account: string, notes?: ManifestNotes) => Effect.Effect<ArchiveResult, ArchiveWriteFailed>
+  readonly complete: <E = never>(account: string, notes?: ManifestNotes<E>) => Effect.Effect<ArchiveResult, ArchiveWriteFailed | E>
 }
 
-/** What a backup adds to the manifest besides the archive's contents. */
-export interface ManifestNotes {
+/** What a backup adds to the manifest besides the archive's contents, and a last check of its own. */
+export interface ManifestNotes<E = never> {
   readonly carriedOver?: CarriedOver | undefined
+  /** Written even when empty: an archive without it predates the field, so what it holds in part is unknown. */
   readonly fetchAgain?: FetchAgain | undefined
+  /** A failure here withdraws the packed archive: nothing appears under the final name. */
+  readonly beforePublish?: Effect.Effect<void, E> | undefined
 }
 
 export interface ArchiveResult {
@@ -215,7 +219,7 @@ export const openArchive = (
           Effect.onError(() => withdraw(entryPath, file))
         ))
 
-    const complete = (account: string, notes: ManifestNotes = {}): Effect.Effect<ArchiveResult, ArchiveWriteFailed> =>
+    const complete = <E = never>(account: string, notes: ManifestNotes<E> = {}): Effect.Effect<ArchiveResult, ArchiveWriteFailed | E> =>
       Effect.gen(function*() {
         const previous = yield* Ref.getAndUpdate(state, (s) => (s === "open" ? "completing" : s))
         if (previous !== "open") {
@@ -268,7 +272,7 @@ export const openArchive = (
           counts,
           files,
           ...(notes.carriedOver === undefined ? {} : { carriedOver: notes.carriedOver }),
-          ...(notes.fetchAgain === undefined || Object.keys(notes.fetchAgain).length === 0 ? {} : { fetchAgain: notes.fetchAgain })
+          ...(notes.fetchAgain === undefined ? {} : { fetchAgain: notes.fetchAgain })
         }
 
         const finalBase = `${spec.service}-${fileTimestamp(spec.createdAt)}.${spec.format === "zip" ? "zip" : "tar.gz"}`
@@ -280,6 +284,7 @@ export const openArchive = (
           manifest: encodeManifest(manifest),
           members
         }).pipe(
+          Effect.zipRight(notes.beforePublish ?? Effect.void),
           Effect.zipRight(publish(temp, spec.outDir, finalBase, spec.format)),
           Effect.provideService(Path.Path, path),
           // Whatever happened, no temporary archive stays behind (after success it is already gone).

@@ -283,7 +283,10 @@ export const backupKinopio = (
     // The previous archive's record of each space unchanged since, in the collection it is listed in now.
     const carry = new Map<string, Entity>()
     const previous = options.previous
-    if (previous !== undefined) {
+    // An archive written before `fetchAgain` existed cannot say what it holds only in part: nothing
+    // is copied from it, this once.
+    const predates = previous !== undefined && previous.manifest.fetchAgain === undefined
+    if (previous !== undefined && !predates) {
       // What the previous archive holds only in part is fetched, however unchanged it looks.
       const fetchAgain = new Set(previous.manifest.fetchAgain?.["spaces"] ?? [])
       for (const id of ids) {
@@ -294,6 +297,9 @@ export const backupKinopio = (
     }
 
     const head: ReadonlyArray<BackupPart> = [
+      ...(predates
+        ? [{ _tag: "Warning", message: `previous archive ${previous.name} does not say which spaces it holds only in part; fetching everything this once` } as const]
+        : []),
       ...warnings(me),
       ...warnings(listed),
       ...warnings(removed),

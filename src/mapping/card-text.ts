@@ -42,11 +42,9 @@ export interface CardText {
 /** A label name as a Kinopio tag: `[[…]]` holds no brackets and no line break. */
 export const tagName = (name: string): string => name.replace(/\[/g, "(").replace(/\]/g, ")").replace(/\s+/g, " ").trim()
 
-/** Text cut to Kinopio's limit, never inside a surrogate pair. */
-export const cut = (text: string): string => {
-  if (text.length <= MAX_NAME) return text
-  return text.slice(0, /[\uD800-\uDBFF]/.test(text[MAX_NAME - 1] ?? "") ? MAX_NAME - 1 : MAX_NAME)
-}
+/** Text cut to `room` characters (Kinopio's limit unless told), never inside a surrogate pair. */
+export const cut = (text: string, room: number = MAX_NAME): string =>
+  text.length <= room ? text : text.slice(0, /[\uD800-\uDBFF]/.test(text[room - 1] ?? "") ? room - 1 : room)
 
 const sid = (value: unknown): string | undefined => (typeof value === "string" || typeof value === "number" ? String(value) : undefined)
 

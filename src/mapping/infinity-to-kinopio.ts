@@ -113,10 +113,6 @@ const order = (value: unknown) => {
 const bySortOrder = (list: ReadonlyArray<Entity>): Array<Entity> =>
   list.map((e, index) => ({ e, index })).sort((x, y) => order(x.e["sort_order"]) - order(y.e["sort_order"]) || x.index - y.index).map(({ e }) => e)
 
-/** Text cut to `room` characters, never inside a surrogate pair. */
-const cutTo = (text: string, room: number): string =>
-  text.length <= room ? text : text.slice(0, /[\uD800-\uDBFF]/.test(text[room - 1] ?? "") ? room - 1 : room)
-
 /** Fields of a Kinopio box that name its own or another entity: the mapping sets them, never saved settings. */
 const BOX_IDENTITY = new Set(["id", "spaceId", "userId"])
 
@@ -410,7 +406,7 @@ const boardToSpace = (input: Board, shared: Shared) => {
       // Cut inside the brackets, so that what is left is still a comment card.
       const room = MAX_NAME - "(())".length
       if (text.length > room) lost.add("comments", commentId, "text", "the comment card's text is cut to Kinopio's 4,000 characters")
-      card.comments.push({ id: nanoIdFrom("comment", commentId), name: `((${cutTo(text, room)}))` })
+      card.comments.push({ id: nanoIdFrom("comment", commentId), name: `((${cut(text, room)}))` })
     }
   }
 

@@ -214,6 +214,29 @@ layer(NodeContext.layer)("openArchive", (it) => {
       expect(members.get("markdown/A-1.md")!.toString()).toBe("x")
     }))
 
+  it.scoped("a last check failing after packing (the lock lost) publishes nothing and leaves nothing behind", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      let checked = 0
+      const error = yield* Effect.scoped(Effect.gen(function*() {
+        const session = yield* openArchive(spec(dir, "tar.gz"))
+        yield* session.append("cards", cards(10))
+        return yield* session.complete("u1", {
+          fetchAgain: {},
+          beforePublish: Effect.suspend(() => {
+            checked++
+            // Packed by now: the temporary archive is there, under no final name.
+            return Effect.flatMap(listDir(dir).pipe(Effect.orDie, Effect.provideService(FileSystem.FileSystem, fs)), (names) =>
+              names.some((n) => n.endsWith(".tmp")) ? Effect.fail("lock lost" as const) : Effect.die("checked before packing"))
+          })
+        })
+      })).pipe(Effect.flip)
+      expect(error).toBe("lock lost")
+      expect(checked).toBe(1)
+      expect(yield* listDir(dir)).toEqual([])
+    }))
+
   it.scoped("a failure in the middle of packing leaves nothing behind and nothing under a final name", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem

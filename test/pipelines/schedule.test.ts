@@ -283,6 +283,10 @@ describe("ferry schedule: the command line", () => {
     // A URL can carry a secret too: its user and password, or a token in its query.
     expect(shownCommand(["backup", "kinopio", "--api-url", "https://me:pw1@proxy.example/api?token=t0p&x=1#f", "--api-url=http://u@h/"]))
       .toBe(`backup kinopio --api-url "https://[redacted]@proxy.example/api?token=[redacted]&x=[redacted]#f" --api-url=http://[redacted]@h/`)
+    // A password holding "@", and a token in the fragment.
+    const shown = shownCommand(["--api-url", "https://u:p@ss@h.example/x#access_token=s3cr3t&state=1"])
+    expect(shown).toBe(`--api-url "https://[redacted]@h.example/x#access_token=[redacted]&state=[redacted]"`)
+    expect(shown).not.toContain("ss@")
   })
 
   it("FERRY_BIN is bin/ferry.js, found from the module", () => {
