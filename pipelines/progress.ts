@@ -24,6 +24,8 @@ const formatDuration = (ms: number) => {
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`
 }
 
+const RATE_AFTER_MS = 5_000
+
 export const makeProgress = (options: ProgressOptions) =>
   Effect.gen(function*() {
     const write = options.write ?? ((text: string) => process.stderr.write(text))
@@ -32,9 +34,11 @@ export const makeProgress = (options: ProgressOptions) =>
 
     const line = (unit: string, done: number, total: number, now: number, requests: number) => {
       const elapsed = now - started
-      const rate = elapsed > 0 ? requests / (elapsed / 1000) : 0
+      // Over the first seconds a handful of evenly paced requests reads as a rate above the limit
+      // (n requests span n - 1 intervals): no rate until it means something.
+      const rate = elapsed >= RATE_AFTER_MS ? ` · ${(requests / (elapsed / 1000)).toFixed(1)} req/s` : ""
       const eta = done > 0 && total > done ? ` · ETA ${formatDuration((elapsed / done) * (total - done))}` : ""
-      return `${options.label}: ${done}/${total} ${unit} · ${requests} requests · ${rate.toFixed(1)} req/s${eta}`
+      return `${options.label}: ${done}/${total} ${unit} · ${requests} requests${rate}${eta}`
     }
 
     const update: Progress["update"] = (unit, done, total, requests) =>
