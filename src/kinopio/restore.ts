@@ -17,7 +17,7 @@ import {
   RestoreTarget,
   type Target
 } from "../connector.ts"
-import type { ArchiveCorrupt, BadInput, ConnectorError } from "../errors.ts"
+import { type ArchiveCorrupt, type BadInput, type ConnectorError, ServiceError } from "../errors.ts"
 import { asArray, asEntity, idOf, isEntity } from "../shared/entity.ts"
 import { Kinopio, type KinopioClient, SPACES_PER_REQUEST, type WritableKind } from "./client.ts"
 
@@ -90,12 +90,34 @@ interface Existing {
   readonly removedSpaces: Set<string>
 }
 
+/** A refusal that says the space is not there (or not this account's to see): nothing to skip. */
+const isAbsent = (e: ConnectorError) => e._tag === "ServiceError" && (e.reason === "NotFound" || e.reason === "Forbidden")
+
+/**
+ * The spaces of these ids the target holds (up to SPACES_PER_REQUEST ids). Our sandbox, like
+ * Kinopio's client expects, leaves unknown ids out of `/space/multiple`; a service following the
+ * docs may instead refuse the whole request with 404 (or 403) when one id is unknown. A refused
+ * batch says nothing about the other ids in it, so each is then asked alone (`GET /space/:id`),
+ * a 404 or 403 meaning that one is absent: a space that exists is never taken for missing, which
+ * would cost a 409 per entity of it on the way (ids are kept, so never a duplicate).
+ */
+const findSpaces = (client: KinopioClient, ids: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<Entity>, ConnectorError> =>
+  client.spaces(ids).pipe(
+    Effect.map((found) => found.value),
+    Effect.catchIf(isAbsent, () =>
+      Effect.forEach(ids, (id) =>
+        client.space(id).pipe(
+          Effect.map((found): ReadonlyArray<Entity> => [found.value]),
+          Effect.catchIf(isAbsent, () => Effect.succeed([] as ReadonlyArray<Entity>))
+        )).pipe(Effect.map((each) => each.flat())))
+  )
+
 const readExisting = (client: KinopioClient, targetSpaceIds: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const existing: Existing = { spaces: new Set(), children: new Set(), removedCards: new Set(), removedSpaces: new Set() }
     for (let i = 0; i < targetSpaceIds.length; i += SPACES_PER_REQUEST) {
-      const found = yield* client.spaces(targetSpaceIds.slice(i, i + SPACES_PER_REQUEST))
-      for (const space of found.value) {
+      const found = yield* findSpaces(client, targetSpaceIds.slice(i, i + SPACES_PER_REQUEST))
+      for (const space of found) {
         existing.spaces.add(idOf(space))
         if (space["isRemoved"] === true) existing.removedSpaces.add(idOf(space))
         for (const key of ["cards", "connections", "connectionTypes"]) {
@@ -204,16 +226,22 @@ const connectionBody = (account: string, known: Known, source: Entity): Entity =
   return body
 }
 
+/** An entity as the target will receive it, and the archive id it comes from (to name it in an error). */
+interface Pending {
+  readonly body: Entity
+  readonly source: string
+}
+
 /** Groups entities into request bodies: at most `size` entities and BATCH_BYTES each. */
-const batches = (size: number) => <E, R>(entities: Stream.Stream<Entity, E, R>): Stream.Stream<ReadonlyArray<Entity>, E, R> =>
+const batches = (size: number) => <E, R>(entities: Stream.Stream<Pending, E, R>): Stream.Stream<ReadonlyArray<Pending>, E, R> =>
   entities.pipe(
     Stream.rechunk(size),
     Stream.chunks,
     Stream.mapConcat((chunk) => {
-      const out: Array<Array<Entity>> = []
+      const out: Array<Array<Pending>> = []
       let bytes = 0
       for (const entity of chunk) {
-        const size = JSON.stringify(entity).length
+        const size = JSON.stringify(entity.body).length
         const last = out[out.length - 1]
         if (last === undefined || (last.length > 0 && bytes + size > BATCH_BYTES)) {
           out.push([entity])
@@ -267,12 +295,12 @@ export const makeKinopioTarget = (client: KinopioClient): Target => {
     collection: string,
     body: (e: Entity) => Entity,
     keep: (source: Entity) => boolean = () => true
-  ) =>
+  ): Stream.Stream<Pending, Err> =>
     archive.read(collection).pipe(
       Stream.filter(keep),
-      Stream.map(body),
+      Stream.map((e): Pending => ({ body: body(e), source: idOf(e) })),
       Stream.filter((e) => {
-        if (!steps.existing.children.has(String(e["id"]))) return true
+        if (!steps.existing.children.has(String(e.body["id"]))) return true
         skipped.set(collection, (skipped.get(collection) ?? 0) + 1)
         return false
       })
@@ -285,25 +313,71 @@ export const makeKinopioTarget = (client: KinopioClient): Target => {
       pending(archive, steps, "removedCards", (e) => cardBody(steps.account, steps.known, e), (e) => !steps.known.cardIds.has(idOf(e)))
     )
 
-  /** Sends one batch; a 409 (an entity already there, left by a stopped run) splits it until each new one is in. */
-  const createAll = (kind: WritableKind, batch: ReadonlyArray<Entity>): Effect.Effect<{ created: number; existing: number }, ConnectorError> =>
-    client.create(kind, batch).pipe(
-      Effect.as({ created: batch.length, existing: 0 }),
-      Effect.catchTag("ServiceError", (e) => {
-        if (e.reason !== "Conflict") return Effect.fail(e)
-        if (batch.length === 1) return Effect.succeed({ created: 0, existing: 1 })
+  /**
+   * The smallest request body (bytes) the target refused as too large (413) in this run: a batch
+   * as large is split before it is sent, so one 413 is paid once, not on every later batch.
+   */
+  let tooLarge = Number.POSITIVE_INFINITY
+
+  /**
+   * Sends one batch; a refusal that may come from one entity, or from the batch as a whole,
+   * splits it in halves, sent in order:
+   * - 409: an entity already there (left by a stopped run): the split goes on until each new one
+   *   is in, and each one there is counted as existing.
+   * - 413: the body is too large for the service: halves until each fits.
+   * - 400 (and 422): the docs give no error format, so the refusal may be of one entity or of
+   *   the batch (too many at once). Halving either gets every part through, or ends at the first
+   *   entity refused on its own, and the run stops with one error naming it (collection and
+   *   archive id) and the service's reason. Finding it costs about log2(batch) more requests; the
+   *   entities before it are created, which a restore (creating only, run again to finish) allows.
+   * Any other refusal (401, 403, 404) is about the request or the account, not an entity: it
+   * stops the run at once.
+   */
+  const createAll = (
+    kind: WritableKind,
+    collection: string,
+    batch: ReadonlyArray<Pending>
+  ): Effect.Effect<{ created: number; existing: number }, ConnectorError> =>
+    // Suspended: the second half is judged against what the first half learned of the size limit.
+    Effect.suspend(() => {
+      const bodies = batch.map((p) => p.body)
+      const bytes = Buffer.byteLength(JSON.stringify(bodies))
+      const split = () => {
         const half = Math.ceil(batch.length / 2)
-        return Effect.zipWith(createAll(kind, batch.slice(0, half)), createAll(kind, batch.slice(half)), (a, b) => ({
+        return Effect.zipWith(createAll(kind, collection, batch.slice(0, half)), createAll(kind, collection, batch.slice(half)), (a, b) => ({
           created: a.created + b.created,
           existing: a.existing + b.existing
         }))
-      })
-    )
+      }
+      if (batch.length > 1 && bytes >= tooLarge) return split()
+      return client.create(kind, bodies).pipe(
+        Effect.as({ created: batch.length, existing: 0 }),
+        Effect.catchTag("ServiceError", (e) => {
+          if (e.status === 413) tooLarge = Math.min(tooLarge, bytes)
+          const splits = e.reason === "Conflict" || e.status === 413 || e.status === 400 || e.status === 422
+          if (!splits) return Effect.fail(e)
+          if (batch.length > 1) return split()
+          if (e.reason === "Conflict") return Effect.succeed({ created: 0, existing: 1 })
+          const one = batch[0]!
+          const what = `${collection} ${one.source} (sent as ${String(one.body["id"])})`
+          const why = e.status === 413 ? `${what} is larger than the service takes, even alone` : `${what} was refused`
+          return Effect.fail(
+            new ServiceError({
+              service: e.service,
+              route: e.route,
+              reason: e.reason,
+              ...(e.status === undefined ? {} : { status: e.status }),
+              detail: e.detail === undefined ? why : `${why}: ${e.detail}`
+            })
+          )
+        })
+      )
+    })
 
-  const step = <E, R>(collection: string, kind: WritableKind, size: number, entities: Stream.Stream<Entity, E, R>, before: number) =>
+  const step = <E, R>(collection: string, kind: WritableKind, size: number, entities: Stream.Stream<Pending, E, R>, before: number) =>
     entities.pipe(
       batches(size),
-      Stream.mapEffect((batch) => createAll(kind, batch)),
+      Stream.mapEffect((batch) => createAll(kind, collection, batch)),
       Stream.runFold({ created: 0, existing: before }, (acc, r) => ({ created: acc.created + r.created, existing: acc.existing + r.existing })),
       Effect.map((r): RestoreEvent => ({ _tag: "Done", collection, created: r.created, existing: r.existing + (skipped.get(collection) ?? 0) }))
     )
@@ -312,7 +386,8 @@ export const makeKinopioTarget = (client: KinopioClient): Target => {
     Stream.unwrap(Effect.gen(function*() {
       const steps = yield* prepare(archive)
       const { account: acct, existing, known } = steps
-      const newSpaces = known.spaces.map((s) => spaceBody(acct, known, s)).filter((s) => !existing.spaces.has(String(s["id"])))
+      const newSpaces = known.spaces.map((s): Pending => ({ body: spaceBody(acct, known, s), source: idOf(s) }))
+        .filter((s) => !existing.spaces.has(String(s.body["id"])))
       const spacesStep = step("spaces", "space", SPACE_BATCH, Stream.fromIterable(newSpaces), known.spaces.length - newSpaces.length)
       const typesStep = step("connectionTypes", "connection-type", BATCH_ENTITIES, pending(archive, steps, "connectionTypes", (e) => typeBody(acct, known, e)), 0)
       const cardsStep = step("cards", "card", BATCH_ENTITIES, cardsOf(archive, steps), 0)
@@ -346,9 +421,10 @@ export const makeKinopioTarget = (client: KinopioClient): Target => {
     Effect.gen(function*() {
       const steps = yield* prepare(archive)
       const { account: acct, existing, known } = steps
-      const count = <E, R>(s: Stream.Stream<Entity, E, R>, size: number) =>
+      const count = <E, R>(s: Stream.Stream<Pending, E, R>, size: number) =>
         s.pipe(batches(size), Stream.runFold({ entities: 0, requests: 0 }, (acc, b) => ({ entities: acc.entities + b.length, requests: acc.requests + 1 })))
-      const newSpaces = known.spaces.filter((s) => !existing.spaces.has(targetId(acct, "space", idOf(s)))).map((s) => spaceBody(acct, known, s))
+      const newSpaces = known.spaces.filter((s) => !existing.spaces.has(targetId(acct, "space", idOf(s))))
+        .map((s): Pending => ({ body: spaceBody(acct, known, s), source: idOf(s) }))
       const spaces = yield* count(Stream.fromIterable(newSpaces), SPACE_BATCH)
       const types = yield* count(pending(archive, steps, "connectionTypes", (e) => typeBody(acct, known, e)), BATCH_ENTITIES)
       const cards = yield* count(cardsOf(archive, steps), BATCH_ENTITIES)
@@ -376,7 +452,7 @@ export const makeKinopioTarget = (client: KinopioClient): Target => {
       const ids = known.spaces.map((s) => targetId(acct, "space", idOf(s)))
       const found = new Map<string, Entity>()
       for (let i = 0; i < ids.length; i += SPACES_PER_REQUEST) {
-        for (const space of (yield* client.spaces(ids.slice(i, i + SPACES_PER_REQUEST))).value) found.set(idOf(space), space)
+        for (const space of yield* findSpaces(client, ids.slice(i, i + SPACES_PER_REQUEST))) found.set(idOf(space), space)
       }
       const problems: Array<string> = []
       const children = new Map<string, Entity>()

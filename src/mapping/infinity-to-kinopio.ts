@@ -17,6 +17,7 @@
  * | label values                              | `[[label]]` in that line, and tags (label name and colour)        |
  * | reference                                 | connection, of a connection type named after the reference attribute |
  * | sub-item (parent_id)                      | connection "Sub-item" from the parent's card to the child's        |
+ * | positions and sizes                       | whole numbers: Kinopio documents x, y, z, width, height as Integer |
  * | comment                                   | `((comment))` card beside its item's card, "Author: text"         |
  * | text past Kinopio's 4,000 characters (item, comment, description) | cut there, listed in `notCarried` |
  * | deleted entities, views, hooks, attachment files, threading, other fields | listed in `notCarried` |
@@ -27,6 +28,12 @@
  * saved geometry (or drawn around their cards when the folder lost it), connection types and
  * connections of either generation as they were. Items added on the board in Infinity get the
  * grid, below what has a place.
+ *
+ * Every connection carries what the documented API requires and reads (`connectionTypeId`, and
+ * its ends as `startCardId`/`endCardId`), and the ends again as `startItemId`/`endItemId`, which
+ * the current service uses (kinopio-in-practice.md). A connection of the current generation
+ * (its own name and colour, no type) also gets a type: one per distinct name and colour in the
+ * space, with that name and colour, so a docs-following service takes it too.
  */
 import { COLLECTIONS } from "../archive/collections.ts"
 import type { Entity, NotRestored } from "../connector.ts"
@@ -130,6 +137,8 @@ interface Card {
   readonly fields: Readonly<Record<string, unknown>>
   /** True once it has a place: its saved one (made from Kinopio), or one the layout gives it. */
   positioned: boolean
+  /** True when the layout gave it its place (none was saved, or the saved one no longer fits). */
+  laidOut?: boolean
   rect?: Rect
   readonly comments: Array<{ readonly id: string; readonly name: string }>
 }
@@ -288,6 +297,7 @@ const layOut = (folders: ReadonlyArray<Folder>, placed: Array<Rect>): void => {
       const at = g.placed[i]!
       card.rect = { x: at.x, y: at.y, ...size(card) }
       card.positioned = true
+      card.laidOut = true
       placed.push(card.rect)
     })
     return g
@@ -317,6 +327,15 @@ const layOut = (folders: ReadonlyArray<Folder>, placed: Array<Rect>): void => {
     place(loose, { x, y })
   }
 }
+
+/**
+ * Kinopio documents a card's x and y as Integer: where the layout places a card, it is on whole
+ * pixels. A place or size saved from Kinopio goes back exactly as it was: Kinopio itself gave it,
+ * and the way back must give the space that was.
+ */
+const pixel = (value: number) => Math.round(value) + 0 // + 0: never -0
+const wholeCardRect = (card: Card): Rect =>
+  card.laidOut === true ? { ...card.rect!, x: pixel(card.rect!.x), y: pixel(card.rect!.y) } : card.rect!
 
 const boardToSpace = (input: Board, shared: Shared) => {
   const { board } = input
@@ -424,12 +443,19 @@ const boardToSpace = (input: Board, shared: Shared) => {
   }
   layOut(folders, placed)
   for (const folder of folders) {
+    for (const card of folder.cards) card.rect = wholeCardRect(card)
+  }
+  for (const folder of folders) {
     for (const card of folder.cards) {
       const rect = card.rect!
+      const { fields } = card
       // A card from Kinopio keeps the size it had (or none); the others get the one they were laid out with.
-      const sized = roles === undefined ? { width: rect.width, height: rect.height } : {}
+      const sized = roles === undefined ? { width: rect.width, height: rect.height } : {
+        ...(num(fields["width"]) === undefined ? {} : { width: rect.width }),
+        ...(num(fields["height"]) === undefined ? {} : { height: rect.height })
+      }
       // Fields from the board first: nothing saved there can stand for the card's id, space or text.
-      cards.push({ ...card.fields, id: card.id, spaceId, name: card.name, x: rect.x, y: rect.y, ...sized })
+      cards.push({ ...fields, id: card.id, spaceId, name: card.name, x: rect.x, y: rect.y, ...sized })
       let y = rect.y
       for (const comment of card.comments) {
         const height = cardHeight(comment.name)
@@ -466,15 +492,18 @@ const connectionsOf = (
   const boardId = String(input.board["id"])
   const path = (from: Card, to: Card) => connectionPath(from.rect!, to.rect!)
   const types = new Map<string, Entity>()
-  const typeOf = (key: string, name: unknown, color: unknown) => {
-    const id = nanoIdFrom("connectionType", boardId, key)
+  /** The type under `key` (an attribute id, "sub-item", or a name and colour), made on first use. */
+  const typeOf = (key: ReadonlyArray<unknown>, name: unknown, color: unknown) => {
+    const id = nanoIdFrom("connectionType", boardId, ...key)
     if (!types.has(id)) types.set(id, { id, spaceId, name, color })
     return id
   }
+  // Both pairs of ends: the documented one, and the one the current service reads.
+  const ends = (from: Card, to: Card) => ({ startCardId: from.id, endCardId: to.id, startItemId: from.id, endItemId: to.id })
   // A space's connection types come back whether or not a connection uses them.
   for (const a of attributeById.values()) {
     const mark = connectionMarkOf(a)
-    if (a["type"] === "reference" && mark?.kind === "type") typeOf(String(a["id"]), mark.name, mark.color)
+    if (a["type"] === "reference" && mark?.kind === "type") typeOf([String(a["id"])], mark.name, mark.color)
   }
   const connections: Array<Entity> = []
   for (const reference of input.references) {
@@ -492,14 +521,18 @@ const connectionsOf = (
       const mark = connectionMarkOf(attribute)
       const base = { id: nanoIdFrom("connection", boardId, idText(reference) ?? "?"), spaceId }
       if (mark?.kind === "type") {
-        connections.push({ ...base, startCardId: from.id, endCardId: to.id, connectionTypeId: typeOf(String(attribute["id"]), mark.name, mark.color), path: path(from, to) })
+        connections.push({ ...base, ...ends(from, to), connectionTypeId: typeOf([String(attribute["id"])], mark.name, mark.color), path: path(from, to) })
       } else if (mark?.kind === "connection") {
-        connections.push({ ...base, startItemId: from.id, endItemId: to.id, name: mark.name, color: mark.color, path: path(from, to) })
+        // Its own label, as the current service shows it; and, as the docs require one, a type of that name and colour.
+        connections.push({
+          ...base, ...ends(from, to), connectionTypeId: typeOf(["connection", mark.name, mark.color], mark.name, mark.color),
+          name: mark.name, color: mark.color, path: path(from, to)
+        })
       } else {
         // Both generations: a current reader takes the label, a documented one the type.
         const name = attribute["name"] ?? null
         connections.push({
-          ...base, startItemId: from.id, endItemId: to.id, connectionTypeId: typeOf(String(attribute["id"]), name, null), name, color: null,
+          ...base, ...ends(from, to), connectionTypeId: typeOf([String(attribute["id"])], name, null), name, color: null,
           directionIsVisible: true, path: path(from, to)
         })
       }
@@ -514,8 +547,8 @@ const connectionsOf = (
       continue
     }
     connections.push({
-      id: nanoIdFrom("sub-item", boardId, itemId), spaceId, startItemId: from.id, endItemId: to.id,
-      connectionTypeId: typeOf("sub-item", SUB_ITEM, null), name: SUB_ITEM, color: null, directionIsVisible: true, path: path(from, to)
+      id: nanoIdFrom("sub-item", boardId, itemId), spaceId, ...ends(from, to),
+      connectionTypeId: typeOf(["sub-item"], SUB_ITEM, null), name: SUB_ITEM, color: null, directionIsVisible: true, path: path(from, to)
     })
   }
   return { connectionTypes: [...types.values()], connections }

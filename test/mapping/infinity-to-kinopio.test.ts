@@ -1,11 +1,12 @@
 /** Infinity → Kinopio, rule by rule, on hand-made boards (and on boards made from Kinopio spaces). */
+import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { Entity } from "../../src/connector.ts"
 import { demoSeed } from "../../src/infinity/sandbox-seed.ts"
 import { type InfinityArchive, infinityToKinopio } from "../../src/mapping/infinity-to-kinopio.ts"
 import { kinopioToInfinity } from "../../src/mapping/kinopio-to-infinity.ts"
 import { BOX_HEADER, boxRect, CARD_WIDTH, cardRect, GAP, innermostBox } from "../../src/mapping/layout.ts"
-import { kinopioProblems } from "./support.ts"
+import { infinityArchive, kinopioArchive, kinopioProblems } from "./support.ts"
 
 const scope = { board_id: "B", workspace_id: 1 }
 const ATTRIBUTES: ReadonlyArray<Entity> = [
@@ -285,8 +286,14 @@ describe("infinityToKinopio on a board made from a Kinopio space", () => {
     const box = (out.collections.spaces[0]!["boxes"] as ReadonlyArray<Entity>)[0]!
     expect(box).toMatchObject({ name: "Ideas", x: 0, y: 0, resizeWidth: 600, color: "#e0f7fa", fill: "filled" })
     expect(box["resizeHeight"]).toBeGreaterThan(400)
-    expect(out.collections.connections).toEqual([expect.objectContaining({ name: "then", color: "#f00" })])
-    expect(out.collections.connections[0]).not.toHaveProperty("connectionTypeId")
+    // Its own label, as the current service shows it, and the type the docs require, of the same name and colour.
+    const [type] = out.collections.connectionTypes
+    expect(out.collections.connectionTypes).toEqual([{ id: expect.any(String), spaceId: out.collections.spaces[0]!["id"], name: "then", color: "#f00" }])
+    expect(out.collections.connections).toEqual([expect.objectContaining({
+      name: "then", color: "#f00", connectionTypeId: type!["id"],
+      startCardId: cardNamed(out, "[] water")["id"], endCardId: cardNamed(out, "seeds")["id"],
+      startItemId: cardNamed(out, "[] water")["id"], endItemId: cardNamed(out, "seeds")["id"]
+    })])
   })
 
   it("follows what people changed in Infinity: a ticked checkbox, an item moved to another folder", () => {
@@ -346,5 +353,134 @@ describe("infinityToKinopio on a board made from a Kinopio space", () => {
       comments: [{ id: "m", object: "comment", parent_id: null, text: "<p>Hi</p>", created_at: null, created_by: 999, item_id: water["id"], board_id: water["board_id"] }]
     })
     expect(cardNamed(out, "((Hi))")).toMatchObject({ x: 20 + 200 + GAP, y: 60 })
+  })
+})
+
+/**
+ * What a service written from the published docs (seeds/kinopio-api.md) would refuse: a
+ * connection without `connectionTypeId` (POST /connection: "Object must contain `spaceId`,
+ * `connectionTypeId`") or a type of another space, ends not named `startCardId`/`endCardId`,
+ * and card geometry that is not Integer. Boxes are not documented; their geometry is rounded
+ * with the cards' so that a card stays in its box.
+ */
+/** What the documented API would refuse; `laidOut`: the geometry is all the mapping's own (no layout saved from Kinopio). */
+const documentedProblems = (c: ReturnType<typeof infinityToKinopio>["collections"], laidOut = true): Array<string> => {
+  const problems: Array<string> = []
+  const types = new Map(c.connectionTypes.map((t) => [t["id"], t]))
+  for (const conn of c.connections) {
+    const id = String(conn["id"])
+    if (typeof conn["connectionTypeId"] !== "string") problems.push(`connection ${id}: no connectionTypeId`)
+    else if (types.get(conn["connectionTypeId"])?.["spaceId"] !== conn["spaceId"]) problems.push(`connection ${id}: its type is not of its space`)
+    if (typeof conn["startCardId"] !== "string" || typeof conn["endCardId"] !== "string") problems.push(`connection ${id}: no startCardId/endCardId`)
+    // The current generation's pair, where sent, names the same ends.
+    for (const [documented, current] of [["startCardId", "startItemId"], ["endCardId", "endItemId"]] as const) {
+      if (current in conn && conn[current] !== conn[documented]) problems.push(`connection ${id}: ${current} is not ${documented}`)
+    }
+  }
+  if (!laidOut) return problems
+  for (const card of c.cards) {
+    for (const f of ["x", "y", "z", "width", "height"]) {
+      if (card[f] !== undefined && card[f] !== null && !Number.isInteger(card[f])) problems.push(`card ${String(card["id"])}: ${f} ${String(card[f])} is not an integer`)
+      if (Object.is(card[f], -0)) problems.push(`card ${String(card["id"])}: ${f} is -0`)
+    }
+  }
+  for (const space of c.spaces) {
+    for (const box of space["boxes"] as ReadonlyArray<Entity>) {
+      for (const f of ["x", "y", "resizeWidth", "resizeHeight"]) {
+        if (!Number.isInteger(box[f])) problems.push(`box ${String(box["id"])}: ${f} ${String(box[f])} is not an integer`)
+      }
+    }
+  }
+  return problems
+}
+
+describe("infinityToKinopio sends what the documented API takes", () => {
+  it("gives every connection a type of its space and its ends as startCardId/endCardId (and startItemId/endItemId): references, sub-items", () => {
+    const out = infinityToKinopio(archive({
+      folders: [folder("f1", "Places", 1)],
+      items: [item("a", "f1", 1, { title: "A" }), item("b", "f1", 2, { title: "B" }, { parent_id: "a" })],
+      references: [{ id: "r1", object: "reference", attribute_id: "related", from_item_id: "a", to_item_id: "b", ...scope }]
+    }))
+    const id = (name: string) => cardNamed(out, name)["id"]
+    const [related, subItem] = out.collections.connectionTypes
+    expect(out.collections.connections.map((c) => [c["startCardId"], c["endCardId"], c["startItemId"], c["endItemId"], c["connectionTypeId"]])).toEqual([
+      [id("A"), id("B"), id("A"), id("B"), related!["id"]],
+      [id("A"), id("B"), id("A"), id("B"), subItem!["id"]]
+    ])
+    expect(documentedProblems(out.collections)).toEqual([])
+  })
+
+  it("gives connections of the current generation (a name and colour, no type) one type per distinct name and colour in the space", () => {
+    const made = kinopioToInfinity({
+      spaces: [{ id: "s", name: "Garden", boxes: [] }, { id: "t", name: "Other", boxes: [] }],
+      cards: [
+        { id: "a", spaceId: "s", name: "a", x: 0, y: 0 }, { id: "b", spaceId: "s", name: "b", x: 300, y: 0 },
+        { id: "c", spaceId: "t", name: "c", x: 0, y: 0 }, { id: "d", spaceId: "t", name: "d", x: 300, y: 0 }
+      ],
+      connections: [
+        { id: "k1", spaceId: "s", startItemId: "a", endItemId: "b", name: "then", color: "#f00" },
+        { id: "k2", spaceId: "s", startItemId: "b", endItemId: "a", name: "then", color: "#f00" },
+        { id: "k3", spaceId: "s", startItemId: "a", endItemId: "a", name: "then", color: "#0f0" },
+        { id: "k4", spaceId: "s", startItemId: "b", endItemId: "b", name: null, color: null },
+        { id: "k5", spaceId: "t", startItemId: "c", endItemId: "d", name: "then", color: "#f00" }
+      ],
+      connectionTypes: [],
+      tags: []
+    }).collections
+    const out = infinityToKinopio(made)
+    expect(documentedProblems(out.collections)).toEqual([])
+    const typeOf = (cardName: string, endName: string) => {
+      const conn = out.collections.connections.find((c) => c["startCardId"] === cardNamed(out, cardName)["id"] && c["endCardId"] === cardNamed(out, endName)["id"])!
+      const type = out.collections.connectionTypes.find((t) => t["id"] === conn["connectionTypeId"])!
+      // The connection keeps its own label too: the current service shows that.
+      expect([conn["name"], conn["color"]]).toEqual([type["name"], type["color"]])
+      return type
+    }
+    expect(typeOf("a", "b")).toBe(typeOf("b", "a"))
+    expect(new Set([typeOf("a", "b"), typeOf("a", "a"), typeOf("b", "b"), typeOf("c", "d")]).size).toBe(4)
+    expect(out.collections.connectionTypes.map((t) => [t["name"], t["color"]]).sort()).toEqual([["then", "#0f0"], ["then", "#f00"], ["then", "#f00"], [null, null]].sort())
+    expect(typeOf("c", "d")["spaceId"]).not.toBe(typeOf("a", "b")["spaceId"])
+  })
+
+  it("gives back a fractional saved layout exactly as Kinopio gave it, and places on whole pixels only the cards it lays out", () => {
+    const made = kinopioToInfinity({
+      spaces: [{ id: "s", name: "Garden", boxes: [{ id: "bx", name: "Ideas", x: 10.5, y: 20.25, resizeWidth: 300.5, resizeHeight: 200.75 }] }],
+      cards: [
+        // Flush with the box's right edge (311).
+        { id: "a", spaceId: "s", name: "flush", x: 110.7, y: 180.25, width: 200.3, height: 40.75, z: 2.5 },
+        { id: "b", spaceId: "s", name: "inside", x: 12.4, y: 60.6, width: 80.5, height: 40.5 },
+        { id: "c", spaceId: "s", name: "nowhere", x: null, y: null, width: 100.4, height: 30.6 },
+        { id: "d", spaceId: "s", name: "outside", x: -0.4, y: 500.5 }
+      ],
+      connections: [], connectionTypes: [], tags: []
+    }).collections
+    const board = made.boards[0]!
+    const ideas = made.folders.find((f) => f["name"] === "Ideas")!
+    const added = item("new", String(ideas["id"]), 1, { [String(made.attributes.find((a) => a["name"] === "Name")!["id"])]: "added" }, { board_id: board["id"] })
+    const comment = { id: "m", object: "comment", parent_id: null, text: "<p>Hi</p>", created_at: null, created_by: 9, item_id: made.items[0]!["id"], board_id: board["id"] }
+    const out = infinityToKinopio({ ...made, items: [...made.items, added], comments: [comment] })
+    expect(documentedProblems(out.collections, false)).toEqual([])
+    const box = (out.collections.spaces[0]!["boxes"] as ReadonlyArray<Entity>)[0]!
+    // The box grew below for the item added in Infinity; its saved edges are as they were.
+    expect(box).toMatchObject({ x: 10.5, y: 20.25, resizeWidth: 300.5 })
+    expect(cardNamed(out, "flush")).toMatchObject({ x: 110.7, y: 180.25, width: 200.3, height: 40.75, z: 2.5 })
+    for (const name of ["flush", "inside", "added"]) expect(boxOf(out, cardNamed(out, name)), name).toBe("Ideas")
+    expect(cardNamed(out, "inside")).toMatchObject({ x: 12.4, y: 60.6, width: 80.5, height: 40.5 })
+    expect(cardNamed(out, "outside")).toMatchObject({ x: -0.4, y: 500.5 })
+    expect(boxOf(out, cardNamed(out, "outside"))).toBeUndefined()
+    // Placed by the layout: on whole pixels, with the size it had.
+    const nowhere = cardNamed(out, "nowhere")
+    expect(nowhere).toMatchObject({ width: 100.4, height: 30.6 })
+    expect(Number.isInteger(nowhere["x"]) && Number.isInteger(nowhere["y"])).toBe(true)
+    expect(Number.isInteger(cardNamed(out, "added")["x"]) && Number.isInteger(cardNamed(out, "added")["y"])).toBe(true)
+  })
+
+  it("holds for generated boards, and for generated Kinopio spaces on their way back", () => {
+    fc.assert(fc.property(infinityArchive, (source) => {
+      expect(documentedProblems(infinityToKinopio(source).collections)).toEqual([])
+    }), { numRuns: 100 })
+    fc.assert(fc.property(kinopioArchive, (source) => {
+      expect(documentedProblems(infinityToKinopio(kinopioToInfinity(source).collections).collections, false)).toEqual([])
+    }), { numRuns: 100 })
   })
 })

@@ -214,10 +214,16 @@ export const kinopioView = (a: Collections, skip: ReturnType<typeof listed> = li
         at: rect === undefined ? undefined : j([rect.x, rect.y, box?.view ?? null])
       }]
     }))
-    const types = new Map((a["connectionTypes"] ?? []).filter((t) => t["spaceId"] === spaceId && !skip.whole("connectionTypes", t["id"])).map((t) => [t["id"], t]))
+    const spaceConnections = (a["connections"] ?? []).filter((c) => c["spaceId"] === spaceId && !skip.whole("connections", c["id"]))
+    // A connection that carries its own name or colour (the current generation) shows those, whatever type it also names.
+    const labelled = (c: Entity) => "name" in c || "color" in c
+    // A type that only such connections name stands in for their label (the docs require a type): not a type of its own.
+    const standIns = new Set([...new Set(spaceConnections.map((c) => c["connectionTypeId"]))].filter((id) =>
+      id !== undefined && spaceConnections.every((c) => c["connectionTypeId"] !== id || labelled(c))))
+    const types = new Map((a["connectionTypes"] ?? []).filter((t) => t["spaceId"] === spaceId && !skip.whole("connectionTypes", t["id"]) && !standIns.has(t["id"])).map((t) => [t["id"], t]))
     const end = (id: unknown) => cardView.get(id)?.key ?? boxes.find((b) => b.id === id)?.view ?? `missing ${String(id)}`
-    const connections = (a["connections"] ?? []).filter((c) => c["spaceId"] === spaceId && !skip.whole("connections", c["id"])).map((c) => {
-      const type = types.get(c["connectionTypeId"])
+    const connections = spaceConnections.map((c) => {
+      const type = labelled(c) ? undefined : types.get(c["connectionTypeId"])
       return j([
         end(c["startCardId"] ?? c["startItemId"]),
         end(c["endCardId"] ?? c["endItemId"]),

@@ -167,3 +167,171 @@ describe("restore kinopio", () => {
       expect((yield* targetHolds(sandbox)).cards.length).toBe(held.cards.length)
     }))
 })
+
+// ---------------------------------------------------------------------------------------------
+// A target that follows the docs to the letter where our sandbox is looser
+
+type Forward = (request: Request) => Promise<Response>
+interface Exchange {
+  readonly route: string
+  readonly status: number
+  readonly bytes: number
+}
+
+/** Ferry's fetch into the sandbox through `rule`, which may answer in its place as a stricter service would; every exchange logged. */
+const ruled = (sandbox: KinopioSandbox, log: Array<Exchange>, rule: (request: Request, body: string, forward: Forward) => Promise<Response>) =>
+  Layer.effect(
+    FetchHttpClient.Fetch,
+    Effect.map(FetchHttpClient.Fetch, (fetch) =>
+      (async (input: RequestInfo | URL, init?: RequestInit) => {
+        const request = new Request(input, init)
+        const body = request.method === "GET" ? "" : await request.clone().text()
+        const response = await rule(request, body, (r) => fetch(r))
+        log.push({ route: `${request.method} ${new URL(request.url).pathname}`, status: response.status, bytes: Buffer.byteLength(body) })
+        return response
+      }) as typeof globalThis.fetch)
+  ).pipe(Layer.provide(sandboxFetchLayer(sandbox)))
+
+const answer = (status: number, message: string) =>
+  new Response(JSON.stringify({ message }), { status, headers: { "content-type": "application/json" } })
+
+/** `/space/multiple` refused whole when one id is unknown, and an unknown id alone answered with `status`. */
+const strictSpaces = (status: 403 | 404) => async (request: Request, _body: string, forward: Forward) => {
+  const path = new URL(request.url).pathname
+  const response = await forward(request)
+  if (request.method !== "GET") return response
+  if (path === "/space/multiple" && response.ok) {
+    const asked = new Set((new URL(request.url).searchParams.get("spaceIds") ?? "").split(",").filter((id) => id !== ""))
+    const found = (await response.clone().json()) as Array<unknown>
+    return found.length < asked.size ? answer(status, "space not found") : response
+  }
+  return /^\/space\/[^/]+$/.test(path) && response.status === 404 ? answer(status, "space not found") : response
+}
+
+const failureOf = <A, E>(effect: Effect.Effect<A, E>) => Effect.map(Effect.flip(effect), (e) => (e as { message: string }).message)
+
+describe("restore kinopio into a service that follows the docs to the letter", () => {
+  for (const status of [404, 403] as const) {
+    it.scoped(`/space/multiple refused with ${status} when an id is unknown: each space is asked alone, and on a re-run the spaces already there are found, not made again`, () =>
+      Effect.gen(function*() {
+        const sandbox = yield* sandboxOnTestClock({ rateLimit: false })
+        const out = yield* tempDir
+        const backup = yield* backupSandbox(sandbox, out)
+        const spaces = (yield* lines(backup.archive, "data/spaces.jsonl")).length + (yield* lines(backup.archive, "data/removedSpaces.jsonl")).length
+        const log: Array<Exchange> = []
+        const strict = strictSpaces(status)
+
+        // A first run into the empty target (every id unknown) that stops once a few spaces are in:
+        // POST /space takes two at most, and after one success the key is refused.
+        let createdOnce = false
+        const stopping = ruled(sandbox, log, async (request, body, forward) => {
+          if (request.method !== "POST" || new URL(request.url).pathname !== "/space") return strict(request, body, forward)
+          if (createdOnce) return answer(401, "the apiKey is not valid")
+          if ((JSON.parse(body) as Array<unknown>).length > 2) return answer(413, "request entity too large")
+          createdOnce = true
+          return forward(request)
+        })
+        const stopped = yield* failureOf(advancing(restore(sandbox, backup.archive, stopping)))
+        expect(stopped).toContain("(HTTP 401)")
+        expect(log).toContainEqual({ route: "GET /space/multiple", status, bytes: 0 })
+        const there = (yield* targetHolds(sandbox))
+        const already = there.spaces.length + there.removedSpaces.length
+        expect(already).toBeGreaterThan(0)
+        expect(already).toBeLessThan(spaces)
+
+        // Some spaces there, the others not: the batch is refused, each is found alone.
+        log.length = 0
+        const again = yield* advancing(restore(sandbox, backup.archive, ruled(sandbox, log, strict)))
+        expect(again.differences).toEqual([])
+        expect(again.collections["spaces"]).toEqual({ created: spaces - already, existing: already })
+        // Nothing of the first run was sent again (a space taken for missing would have met a 409).
+        expect(log.filter((x) => x.status === 409)).toEqual([])
+        expect(log).toContainEqual({ route: "GET /space/multiple", status, bytes: 0 })
+        const held = yield* targetHolds(sandbox)
+        expect(held.spaces.length + held.removedSpaces.length).toBe(spaces)
+        expect(held.cards.length).toBe((yield* lines(backup.archive, "data/cards.jsonl")).length)
+      }))
+  }
+
+  it.scoped("bodies over the service's limit refused with 413: batches are halved until they fit, and no body as large as a refused one is sent again", () =>
+    Effect.gen(function*() {
+      const sandbox = yield* sandboxOnTestClock({ rateLimit: false })
+      const out = yield* tempDir
+      const backup = yield* backupSandbox(sandbox, out)
+      const cards = yield* lines(backup.archive, "data/cards.jsonl")
+      // Room for any one entity, not for the cards together.
+      const limit = Math.max(...cards.map((c) => Buffer.byteLength(JSON.stringify(c)))) + 1024
+      expect(cards.reduce((n, c) => n + Buffer.byteLength(JSON.stringify(c)), 0)).toBeGreaterThan(2 * limit)
+      const log: Array<Exchange> = []
+      const small = ruled(sandbox, log, (request, body, forward) =>
+        Promise.resolve(Buffer.byteLength(body) > limit ? answer(413, "request entity too large") : forward(request)))
+      const summary = yield* advancing(restore(sandbox, backup.archive, small))
+      expect(summary.differences).toEqual([])
+      expect(summary.collections["cards"]).toEqual({ created: cards.length + (yield* lines(backup.archive, "data/removedCards.jsonl")).length, existing: 0 })
+      const refused = log.filter((x) => x.status === 413)
+      expect(refused.length).toBeGreaterThan(0)
+      // Once a size was refused, nothing as large was sent: the split is made before sending.
+      const firstRefusal = log.findIndex((x) => x.status === 413)
+      let smallest = Number.POSITIVE_INFINITY
+      for (const x of log.slice(firstRefusal)) {
+        if (x.route.startsWith("POST")) expect(x.bytes).toBeLessThan(smallest)
+        if (x.status === 413) smallest = Math.min(smallest, x.bytes)
+      }
+    }))
+
+  it.scoped("an entity larger than the service takes even alone stops the run with one error naming it", () =>
+    Effect.gen(function*() {
+      const sandbox = yield* sandboxOnTestClock({ rateLimit: false })
+      const out = yield* tempDir
+      const backup = yield* backupSandbox(sandbox, out)
+      const limit = 3000
+      const big = (yield* lines(backup.archive, "data/cards.jsonl")).find((c) => Buffer.byteLength(JSON.stringify({ name: c["name"] })) > limit)!
+      expect(big).toBeDefined()
+      const log: Array<Exchange> = []
+      const small = ruled(sandbox, log, (request, body, forward) =>
+        Promise.resolve(new URL(request.url).pathname === "/card" && Buffer.byteLength(body) > limit ? answer(413, "request entity too large") : forward(request)))
+      const message = yield* failureOf(advancing(restore(sandbox, backup.archive, small)))
+      expect(message).toContain("(HTTP 413)")
+      expect(message).toContain(`cards ${String(big["id"])} (sent as `)
+      expect(message).toContain("is larger than the service takes, even alone")
+    }))
+
+  it.scoped("a connection without connectionTypeId refused with 400 (POST /connection: \"Object must contain spaceId, connectionTypeId\"): one error names it, found by halving", () =>
+    Effect.gen(function*() {
+      const sandbox = yield* sandboxOnTestClock({ rateLimit: false })
+      const out = yield* tempDir
+      const backup = yield* backupSandbox(sandbox, out)
+      const connections = yield* lines(backup.archive, "data/connections.jsonl")
+      const typeless = connections.find((c) => typeof c["connectionTypeId"] !== "string")!
+      expect(typeless).toBeDefined() // the demo account holds connections of the current generation
+      const log: Array<Exchange> = []
+      const documented = ruled(sandbox, log, (request, body, forward) => {
+        if (request.method !== "POST" || new URL(request.url).pathname !== "/connection") return forward(request)
+        const items = JSON.parse(body) as Array<Entity>
+        const bad = items.findIndex((c) => typeof c["connectionTypeId"] !== "string")
+        return Promise.resolve(bad < 0 ? forward(request) : answer(400, `item ${bad}: connectionTypeId is required`))
+      })
+      const message = yield* failureOf(advancing(restore(sandbox, backup.archive, documented)))
+      expect(message).toContain("(HTTP 400)")
+      expect(message).toContain(`connections ${String(typeless["id"])} (sent as `)
+      expect(message).toContain("was refused: item 0: connectionTypeId is required")
+      // Halving, not one request per connection.
+      const sent = log.filter((x) => x.route === "POST /connection").length
+      expect(sent).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(connections.length)))
+    }))
+
+  it.scoped("a batch refused with 400 as a whole (too many at once) gets through in halves", () =>
+    Effect.gen(function*() {
+      const sandbox = yield* sandboxOnTestClock({ rateLimit: false })
+      const out = yield* tempDir
+      const backup = yield* backupSandbox(sandbox, out)
+      const log: Array<Exchange> = []
+      const few = ruled(sandbox, log, (request, body, forward) =>
+        Promise.resolve(request.method === "POST" && (JSON.parse(body) as Array<unknown>).length > 4 ? answer(400, "at most 4 at a time") : forward(request)))
+      const summary = yield* advancing(restore(sandbox, backup.archive, few))
+      expect(summary.differences).toEqual([])
+      expect(summary.collections["cards"]!.created)
+        .toBe((yield* lines(backup.archive, "data/cards.jsonl")).length + (yield* lines(backup.archive, "data/removedCards.jsonl")).length)
+      expect(log.some((x) => x.status === 400)).toBe(true)
+    }))
+})
