@@ -46,6 +46,7 @@ export interface InfinityClient {
   readonly views: (workspace: string, board: string) => Pages
   /** Items with their values (and each value's attribute), as `expand[]=values.attribute` gives them. */
   readonly items: (workspace: string, board: string) => Pages
+  /** Oldest first (`sort_by=created_at&sort_direction=asc`). */
   readonly comments: (workspace: string, board: string, item: string) => Pages
   readonly references: (workspace: string, board: string) => Pages
   readonly hooks: (workspace: string, board: string) => Pages
@@ -172,8 +173,13 @@ export const makeInfinityClient = (
       views: (w, b) => list("GET …/boards/{board}/views", `${board(w, b)}/views`, S.View),
       items: (w, b) =>
         list("GET …/boards/{board}/items", `${board(w, b)}/items`, S.Item, { "expand[]": "values.attribute" }, true),
+      // Oldest first, asked for: the default order of a list is not documented (the list query's
+      // sort_by documents created_at, sort_direction asc | desc).
       comments: (w, b, item) =>
-        list("GET …/items/{item}/comments", `${board(w, b)}/items/${segment(item)}/comments`, S.Comment),
+        list("GET …/items/{item}/comments", `${board(w, b)}/items/${segment(item)}/comments`, S.Comment, {
+          sort_by: "created_at",
+          sort_direction: "asc"
+        }),
       references: (w, b) => list("GET …/boards/{board}/references", `${board(w, b)}/references`, S.Reference),
       hooks: (w, b) => list("GET …/boards/{board}/hooks", `${board(w, b)}/hooks`, S.Hook),
       download: (link, consume) => api.download({ route: "GET attachment link", url: link }, consume),

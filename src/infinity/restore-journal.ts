@@ -9,7 +9,18 @@ import { Effect } from "effect"
 import { BadInput } from "../errors.ts"
 import { asArray, isEntity, str } from "../shared/entity.ts"
 
-export type JournalKind = "board" | "comment" | "reference" | "hook" | "attachment" | "invite"
+export type JournalKind =
+  | "board"
+  | "comment"
+  | "reference"
+  | "hook"
+  | "attachment"
+  | "invite"
+  // The id a create answered, where it differs from the one Ferry derived and sent.
+  | "folder-id"
+  | "attribute-id"
+  | "view-id"
+  | "item-id"
 
 export interface JournalEntry {
   /** The last intent's "existed before" ids, while it has no result. */

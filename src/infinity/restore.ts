@@ -10,6 +10,23 @@
  * - Folders, attributes, views and items are created under ids derived from the target workspace,
  *   the target board and their source id (multi-action creates, infinity.md §2): what exists is
  *   read first and skipped, and sending one again updates it instead of duplicating it.
+ * - Every create's answer is read for the id the service gave it (dependency-order.md: "a restore
+ *   always reads the id from the create response ... even where it supplied the id itself"); the
+ *   docs leave open whether a create keeps a caller's id. Where the answered id differs from the
+ *   derived one, the pair derived → answered is journaled (appended and fsync'd) as soon as the
+ *   answer is in, and every later request of the run (PUT paths, folder_id, parent_id,
+ *   attribute_ids, values' attribute_id, settings.folderId, reference ends, comment paths), the
+ *   final check and any re-run with the same journal use the answered id (`answeredId`). What a
+ *   re-run does against a service that ignored Ferry's ids: a create whose answer was read and
+ *   journaled is found by its answered id and skipped; a create that was in flight when the run
+ *   stopped (carried out, answer never read) cannot be found, since its derived id names nothing
+ *   and no intent is journaled for it (finding it would take a look-alike match by name, folder
+ *   or values, not attempted): it is sent again and the target holds that folder, attribute,
+ *   view or item twice, the first copy referenced by nothing Ferry wrote after it. The same goes
+ *   for a create the HTTP client sent again itself after an unclear failure (these creates are
+ *   marked idempotent, which holds only while the service keeps the id). Without a journal file
+ *   the pairs live in memory only, for the run and its check; a later process re-creates the
+ *   boards anyway (see `journal`).
  * - Boards, comments, references, hooks, uploads and invites get their id from the service. Each
  *   is written to a journal before it is sent (what it is, and which target entities already
  *   looked like it) and after (the id it got). An intent without a result is resolved by reading
@@ -75,6 +92,39 @@ export const restoredId = (workspace: string, board: string, kind: "folder" | "a
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${"89ab"[parseInt(hex[16] ?? "0", 16) & 3]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
 }
 
+/** The creates that carry a derived id. */
+type DerivedKind = "folder" | "attribute" | "view" | "item"
+
+/**
+ * The journal kind recording, for a derived id, the id the service answered instead: kinds of
+ * their own (keyed by the derived id, which already names workspace, board and source), never
+ * confused with those of the creates the service always names.
+ */
+const answeredKind = (kind: DerivedKind): JournalKind => `${kind}-id`
+
+/** The id an entity of `kind` has on target `board`: the derived id, or the one a create answered instead. */
+const answeredId = (journal: Journal, workspace: string, board: string, kind: DerivedKind, sourceId: string): string => {
+  const derived = restoredId(workspace, board, kind, sourceId)
+  return journal.entry(workspace, answeredKind(kind), derived)?.result ?? derived
+}
+
+/** A sort_order as the JSON number the docs' requests show (Create/Update folder), or undefined when there is none. */
+const sortNumber = (value: unknown): number | undefined => {
+  if (value === null || value === undefined || (typeof value === "string" && value.trim() === "")) return undefined
+  const n = Number(value)
+  return Number.isFinite(n) ? n : undefined
+}
+
+/**
+ * Whether the target's sort_order is the archive's, compared as numbers: the service answers a
+ * number on create and a 30-digit string on reads, and a number sent comes back in its precision.
+ * Nothing to compare when the archive has none.
+ */
+const sameSortOrder = (got: unknown, want: unknown) => {
+  const w = sortNumber(want)
+  return w === undefined || sortNumber(got) === w
+}
+
 // ---------------------------------------------------------------------------------------------
 // The archive, and what of it can be restored
 
@@ -134,6 +184,12 @@ const COLLECTION_NOT_RESTORED: ReadonlyArray<NotRestored> = [
   { collection: "workspaces", id: "*", field: "*", reason: "no route creates or changes a workspace: every board goes into the target workspace" },
   { collection: "boards", id: "*", field: "sort_order", reason: "Create board takes no sort_order: the service places new boards" },
   { collection: "boards", id: "*", field: "og_image", reason: "set by the service" },
+  {
+    collection: "items",
+    id: "*",
+    field: "sort_order",
+    reason: "Create and Update item take no sort_order: items are created in the archive's order and the service numbers them"
+  },
   { collection: "*", id: "*", field: "created_by", reason: "set by the service: the restoring user creates everything" },
   { collection: "*", id: "*", field: "created_at", reason: "set by the service at creation" }
 ]
@@ -466,18 +522,6 @@ const settingsKey = (value: unknown) =>
     ? "empty"
     : canonical(value)
 
-/** A sort_order as a plain decimal, whichever of number or 30-digit string the service used. */
-const decimal = (value: unknown): string | null => {
-  if (value === null || value === undefined) return null
-  const text = typeof value === "number" ? value.toLocaleString("en-US", { useGrouping: false, maximumFractionDigits: 20 }) : String(value)
-  const m = /^(-?)(\d+)(?:\.(\d*))?$/.exec(text.trim())
-  if (m === null) return text
-  const int = (m[2] ?? "0").replace(/^0+(?=\d)/, "")
-  const frac = (m[3] ?? "").replace(/0+$/, "")
-  const body = frac === "" ? int : `${int}.${frac}`
-  return body === "0" ? "0" : `${m[1] ?? ""}${body}`
-}
-
 /** A URL without its query: hook URLs may carry tokens of the receiving service. */
 const withoutQuery = (url: string) => url.replace(/[?#].*$/, "")
 
@@ -581,14 +625,14 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
         // Comments of the items already there that have some in the archive.
         const withComments = new Set(d.comments.filter((c) => sid(c["board_id"]) === sourceBoard).map((c) => sid(c["item_id"]) ?? ""))
         for (const sourceItem of withComments) {
-          const item = restoredId(workspace, board, "item", sourceItem)
+          const item = answeredId(journal, workspace, board, "item", sourceItem)
           if (!state.items.has(item)) continue
           st.comments.set(item, yield* collect(client.comments(workspace, board, item), counter))
         }
         // Label ids of the attributes already there.
         for (const a of d.attributes) {
           if (sid(a["board_id"]) !== sourceBoard) continue
-          const there = state.attributes.get(restoredId(workspace, board, "attribute", idOf(a)))
+          const there = state.attributes.get(answeredId(journal, workspace, board, "attribute", idOf(a)))
           if (there !== undefined) {
             st.labelMap.set(idOf(a), pairLabels(asArray(asEntity(a["settings"])?.["labels"]), asArray(asEntity(there["settings"])?.["labels"])))
           }
@@ -617,19 +661,30 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
     }
 
     // --- remapping ---------------------------------------------------------------------------
+    /** The one place a derived id becomes the id the service has: what a create answered, once known. */
+    const idOn = (board: string, kind: DerivedKind, source: string) => answeredId(journal, ws, board, kind, source)
+    /**
+     * Reads the id a create answered: where it is not the derived id it asked for, the pair is
+     * journaled, and from then on `idOn` gives the answered id. A plan answers what was asked.
+     */
+    const answered = (kind: DerivedKind, derived: string, created: Entity): Effect.Effect<string, BadInput> => {
+      const id = sid(created["id"])
+      if (mode === "plan" || id === undefined || id === "" || id === derived) return Effect.succeed(derived)
+      return Effect.as(journal.done(ws, answeredKind(kind), derived, id), id)
+    }
     const tBoard = (sourceBoard: string | undefined) => st.boardMap.get(sourceBoard ?? "")
     const tFolder = (folder: string) => {
       const board = tBoard(d.folderBoard.get(folder))
-      return board === undefined ? undefined : restoredId(ws, board, "folder", folder)
+      return board === undefined ? undefined : idOn(board, "folder", folder)
     }
     const tAttribute = (attribute: string) => {
       const a = d.attributeById.get(attribute)
       const board = tBoard(sid(a?.["board_id"]))
-      return board === undefined ? undefined : restoredId(ws, board, "attribute", attribute)
+      return board === undefined ? undefined : idOn(board, "attribute", attribute)
     }
     const tItem = (item: string) => {
       const board = tBoard(d.itemBoard.get(item))
-      return board === undefined ? undefined : restoredId(ws, board, "item", item)
+      return board === undefined ? undefined : idOn(board, "item", item)
     }
     /** Every string inside that is the id of a restored entity, replaced by its target id. */
     const deepRemap = (value: unknown): unknown => {
@@ -866,14 +921,15 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
     const folderBody = (f: Entity, attributeIds: ReadonlyArray<unknown>): Record<string, unknown> => {
       const board = tBoard(d.folderBoard.get(idOf(f)))!
       const parent = sid(f["parent_id"])
-      const body: Record<string, unknown> = {
-        name: f["name"],
-        color: f["color"] ?? null,
-        parent_id: parent === undefined || parent === sid(f["board_id"]) ? board : tFolder(parent) ?? board,
-        attribute_ids: attributeIds,
-        settings: deepRemap(f["settings"] ?? [])
-      }
-      if (f["sort_order"] !== null && f["sort_order"] !== undefined) body["sort_order"] = f["sort_order"]
+      const body: Record<string, unknown> = { name: f["name"] }
+      // The docs show color as a string only: left out rather than sent as null.
+      if (f["color"] !== null && f["color"] !== undefined) body["color"] = f["color"]
+      body["parent_id"] = parent === undefined || parent === sid(f["board_id"]) ? board : tFolder(parent) ?? board
+      body["attribute_ids"] = attributeIds
+      body["settings"] = deepRemap(f["settings"] ?? [])
+      // A number, as Create and Update folder document it (the archive holds the read's decimal string).
+      const order = sortNumber(f["sort_order"])
+      if (order !== undefined) body["sort_order"] = order
       return body
     }
     const folderAttributes = (f: Entity) =>
@@ -883,14 +939,15 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
       const t = tallyOf("folders")
       for (const f of d.folders) {
         const board = tBoard(d.folderBoard.get(idOf(f)))!
-        const id = restoredId(ws, board, "folder", idOf(f))
         const state = boardState(board)
-        if (state.folders.has(id)) {
+        if (state.folders.has(idOn(board, "folder", idOf(f)))) {
           t.existing++
           continue
         }
-        const body = { id, ...folderBody(f, []) }
-        state.folders.set(id, yield* send("folders", body, () => client.createFolder(ws, board, body)))
+        const derived = restoredId(ws, board, "folder", idOf(f))
+        const body = { id: derived, ...folderBody(f, []) }
+        const created = yield* send("folders", body, () => client.createFolder(ws, board, body))
+        state.folders.set(yield* answered("folder", derived, created), created)
         t.created++
       }
     })
@@ -899,7 +956,8 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
       const t = tallyOf("attributes")
       for (const a of d.attributes) {
         const board = tBoard(sid(a["board_id"]))!
-        const id = restoredId(ws, board, "attribute", idOf(a))
+        const derived = restoredId(ws, board, "attribute", idOf(a))
+        let id = idOn(board, "attribute", idOf(a))
         const state = boardState(board)
         const sourceLabels = asArray(asEntity(a["settings"])?.["labels"])
         const isLabel = a["type"] === "label"
@@ -933,11 +991,16 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
             }
             sentSettings = copy
           }
-          const body: Record<string, unknown> = { id, name: a["name"], type: a["type"], default_data: isLabel ? [] : defaultData(), settings: sentSettings }
+          const body: Record<string, unknown> = { id: derived, name: a["name"], type: a["type"] }
+          // The docs show no null default_data: left out rather than sent as null.
+          const defaults = isLabel ? [] : defaultData()
+          if (defaults !== null && defaults !== undefined) body["default_data"] = defaults
+          body["settings"] = sentSettings
           const planned = isLabel
             ? { ...body, settings: { ...asEntity(sentSettings), labels: sourceLabels.map((l, i) => ({ ...asEntity(l), id: `planned-label-${idOf(a)}-${i}` })) } }
             : body
           there = yield* send("attributes", planned, () => client.createAttribute(ws, board, body))
+          id = yield* answered("attribute", derived, there)
           state.attributes.set(id, there)
           t.created++
         }
@@ -957,7 +1020,7 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
       const t = tallyOf("folders.attribute_ids")
       for (const f of d.folders) {
         const board = tBoard(d.folderBoard.get(idOf(f)))!
-        const id = restoredId(ws, board, "folder", idOf(f))
+        const id = idOn(board, "folder", idOf(f))
         const state = boardState(board)
         const wanted = folderAttributes(f)
         const there = state.folders.get(id)
@@ -978,24 +1041,28 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
         type: v["type"],
         settings: deepRemap(v["settings"] ?? [])
       }
-      if (v["sort_order"] !== null && v["sort_order"] !== undefined) body["sort_order"] = v["sort_order"]
+      // A number, as for folders (no view request in the docs shows one).
+      const order = sortNumber(v["sort_order"])
+      if (order !== undefined) body["sort_order"] = order
       return body
     }
     const viewDiffers = (want: Entity, got: Entity | undefined) =>
       got === undefined || got["name"] !== want["name"] || got["type"] !== want["type"] || got["folder_id"] !== want["folder_id"] ||
-      settingsKey(got["settings"]) !== settingsKey(want["settings"]) || decimal(got["sort_order"]) !== decimal(want["sort_order"])
+      settingsKey(got["settings"]) !== settingsKey(want["settings"]) || !sameSortOrder(got["sort_order"], want["sort_order"])
 
     const viewsStep = Effect.gen(function*() {
       const t = tallyOf("views")
       for (const v of d.views) {
         const board = tBoard(sid(v["board_id"]))!
-        const id = restoredId(ws, board, "view", idOf(v))
+        const derived = restoredId(ws, board, "view", idOf(v))
+        let id = idOn(board, "view", idOf(v))
         const state = boardState(board)
         const body = viewBody(v)
         let there = state.views.get(id)
         if (there === undefined) {
-          const created = { id, ...body }
+          const created = { id: derived, ...body }
           there = yield* send("views", created, () => client.createView(ws, board, created))
+          id = yield* answered("view", derived, there)
           state.views.set(id, there)
           t.created++
         } else {
@@ -1006,24 +1073,23 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
       }
     })
 
-    const itemBody = (item: Entity): Record<string, unknown> => {
-      const body: Record<string, unknown> = { folder_id: tFolder(String(item["folder_id"])), values: valuesOf(item) }
-      if (item["sort_order"] !== null && item["sort_order"] !== undefined) body["sort_order"] = item["sort_order"]
-      return body
-    }
+    /** Create and Update item document folder_id and values (and Update parent_id), no sort_order: items are created in order. */
+    const itemBody = (item: Entity): Record<string, unknown> => ({ folder_id: tFolder(String(item["folder_id"])), values: valuesOf(item) })
 
     const itemsStep = Stream.fromIterable(d.items).pipe(
       Stream.zipWithIndex,
       Stream.mapEffect(([item, n]) =>
         Effect.gen(function*() {
           const board = tBoard(sid(item["board_id"]))!
-          const id = restoredId(ws, board, "item", idOf(item))
           const state = boardState(board)
-          if (state.items.has(id)) {
+          if (state.items.has(idOn(board, "item", idOf(item)))) {
             tallyOf("items").existing++
           } else {
-            const body = { id, ...itemBody(item) }
-            state.items.set(id, yield* send("items", { ...body, parent_id: null }, () => client.createItem(ws, board, body)))
+            const derived = restoredId(ws, board, "item", idOf(item))
+            const body = { id: derived, ...itemBody(item) }
+            const created = yield* send("items", { ...body, parent_id: null }, () => client.createItem(ws, board, body))
+            const id = yield* answered("item", derived, created)
+            state.items.set(id, created)
             if (mode === "restore") st.comments.set(id, [])
             tallyOf("items").created++
           }
@@ -1038,8 +1104,8 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
         const parent = sid(item["parent_id"])
         if (parent === undefined || d.itemBoard.get(parent) !== sid(item["board_id"])) continue
         const board = tBoard(sid(item["board_id"]))!
-        const id = restoredId(ws, board, "item", idOf(item))
-        const wanted = restoredId(ws, board, "item", parent)
+        const id = idOn(board, "item", idOf(item))
+        const wanted = idOn(board, "item", parent)
         const state = boardState(board)
         const there = state.items.get(id)
         if (there?.["parent_id"] === wanted) {
@@ -1077,7 +1143,7 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
     const commentsStep = Effect.gen(function*() {
       for (const c of d.comments) {
         const board = tBoard(sid(c["board_id"]))!
-        const item = restoredId(ws, board, "item", String(c["item_id"]))
+        const item = idOn(board, "item", String(c["item_id"]))
         const listed = st.comments.get(item) ?? []
         st.comments.set(item, listed)
         const body = { text: c["text"] }
@@ -1235,8 +1301,9 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
 
   const check = (archive: ArchiveCollections): Effect.Effect<ReadonlyArray<string>, Err> =>
     Effect.gen(function*() {
-      const { d, src, st } = yield* setUp(archive, "check")
+      const { d, journal, src, st } = yield* setUp(archive, "check")
       const ws = st.workspace
+      const idOn = (board: string, kind: DerivedKind, source: string) => answeredId(journal, ws, board, kind, source)
       const problems: Array<string> = []
       const missing = (collection: string, id: string) => problems.push(`${collection} ${id}: missing from the target`)
       const differs = (collection: string, id: string, field: string, got: unknown, want: unknown) =>
@@ -1245,20 +1312,20 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
         if (canonical(got) !== canonical(want)) differs(collection, id, field, got, want)
       }
       const sameOrder = (collection: string, id: string, got: unknown, want: unknown) => {
-        if (decimal(got) !== decimal(want)) differs(collection, id, "sort_order", got, want)
+        if (!sameSortOrder(got, want)) differs(collection, id, "sort_order", got, want)
       }
       const tBoard = (b: string | undefined) => st.boardMap.get(b ?? "")
       const tFolder = (f: string) => {
         const board = tBoard(d.folderBoard.get(f))
-        return board === undefined ? undefined : restoredId(ws, board, "folder", f)
+        return board === undefined ? undefined : idOn(board, "folder", f)
       }
       const tAttribute = (a: string) => {
         const board = tBoard(sid(d.attributeById.get(a)?.["board_id"]))
-        return board === undefined ? undefined : restoredId(ws, board, "attribute", a)
+        return board === undefined ? undefined : idOn(board, "attribute", a)
       }
       const tItem = (i: string) => {
         const board = tBoard(d.itemBoard.get(i))
-        return board === undefined ? undefined : restoredId(ws, board, "item", i)
+        return board === undefined ? undefined : idOn(board, "item", i)
       }
 
       for (const b of d.boards) {
@@ -1279,7 +1346,7 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
 
       for (const f of d.folders) {
         const board = tBoard(d.folderBoard.get(idOf(f)))
-        const there = board === undefined ? undefined : on(d.folderBoard.get(idOf(f)))?.folders.get(restoredId(ws, board, "folder", idOf(f)))
+        const there = board === undefined ? undefined : on(d.folderBoard.get(idOf(f)))?.folders.get(idOn(board, "folder", idOf(f)))
         if (there === undefined || board === undefined) {
           missing("folders", idOf(f))
           continue
@@ -1296,7 +1363,7 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
       const labelMaps = new Map<string, Map<string, string>>()
       for (const a of d.attributes) {
         const board = tBoard(sid(a["board_id"]))
-        const there = board === undefined ? undefined : on(sid(a["board_id"]))?.attributes.get(restoredId(ws, board, "attribute", idOf(a)))
+        const there = board === undefined ? undefined : on(sid(a["board_id"]))?.attributes.get(idOn(board, "attribute", idOf(a)))
         if (there === undefined) {
           missing("attributes", idOf(a))
           continue
@@ -1343,7 +1410,7 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
       }
       for (const v of d.views) {
         const board = tBoard(sid(v["board_id"]))
-        const there = board === undefined ? undefined : on(sid(v["board_id"]))?.views.get(restoredId(ws, board, "view", idOf(v)))
+        const there = board === undefined ? undefined : on(sid(v["board_id"]))?.views.get(idOn(board, "view", idOf(v)))
         if (there === undefined) {
           missing("views", idOf(v))
           continue
@@ -1370,7 +1437,7 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
 
       for (const item of d.items) {
         const board = tBoard(sid(item["board_id"]))
-        const there = board === undefined ? undefined : on(sid(item["board_id"]))?.items.get(restoredId(ws, board, "item", idOf(item)))
+        const there = board === undefined ? undefined : on(sid(item["board_id"]))?.items.get(idOn(board, "item", idOf(item)))
         if (there === undefined || board === undefined) {
           missing("items", idOf(item))
           continue
@@ -1378,7 +1445,7 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
         same("items", idOf(item), "folder_id", there["folder_id"], tFolder(String(item["folder_id"])))
         const parent = sid(item["parent_id"])
         same("items", idOf(item), "parent_id", there["parent_id"] ?? null, parent !== undefined && d.itemBoard.get(parent) === sid(item["board_id"]) ? tItem(parent) : null)
-        sameOrder("items", idOf(item), there["sort_order"], item["sort_order"])
+        // No sort_order is sent for items (none documented): their order is checked below.
         const got = new Map(asArray(there["values"]).flatMap((raw) => {
           const v = asEntity(raw)
           return v === undefined ? [] : [[sid(v["attribute_id"]) ?? "", v] as const]
@@ -1428,6 +1495,31 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
         }
       }
 
+      // Items were created in the archive's order (board, then sort_order): in each target folder
+      // the target's sort_order must keep it, whether the service numbers items per board or per
+      // folder. Items of equal archive sort_order may come in any order.
+      const orderIn = new Map<string, { earlier: number; key: number; max: number }>()
+      for (const item of d.items) {
+        const sourceBoard = sid(item["board_id"])
+        const tb = tBoard(sourceBoard)
+        const there = tb === undefined ? undefined : on(sourceBoard)?.items.get(idOn(tb, "item", idOf(item)))
+        const got = sortNumber(there?.["sort_order"])
+        if (there === undefined || got === undefined) continue
+        const key = numeric(item["sort_order"])
+        const scope = `${tb ?? ""}\u0000${String(there["folder_id"])}`
+        const seen = orderIn.get(scope) ?? { earlier: Number.NEGATIVE_INFINITY, key, max: Number.NEGATIVE_INFINITY }
+        if (key !== seen.key) {
+          seen.earlier = Math.max(seen.earlier, seen.max) // the highest target sort_order of the items strictly before
+          seen.key = key
+          seen.max = Number.NEGATIVE_INFINITY
+        }
+        if (got <= seen.earlier) {
+          problems.push(`items ${idOf(item)}: sort_order ${String(there["sort_order"])} puts it before an item the archive orders before it`)
+        }
+        seen.max = Math.max(seen.max, got)
+        orderIn.set(scope, seen)
+      }
+
       // References: each once, by its remapped ends.
       const usedReferences = new Set<string>()
       for (const r of d.references) {
@@ -1445,20 +1537,25 @@ export const makeInfinityTarget = (client: InfinityClient, options: InfinityTarg
         if (extra > 0) problems.push(`boards ${idOf(b)}: the target holds ${extra} reference${extra === 1 ? "" : "s"} more than the archive`)
       }
 
-      // Comments: per item, the same texts in the same order, none twice.
+      // Comments: per item, the same texts, none twice, created in the archive's order. The
+      // order is read from created_at, not from the list's position: a list's order is asked for
+      // (sort_by=created_at, asc) but comments created within one tick share a created_at, and
+      // their order among themselves is the service's.
       const byItem = new Map<string, Array<Entity>>()
       for (const c of d.comments) byItem.set(String(c["item_id"]), [...(byItem.get(String(c["item_id"])) ?? []), c])
       for (const [sourceItem, comments] of byItem) {
         const item = tItem(sourceItem)
         const have = item === undefined ? [] : [...(st.comments.get(item) ?? [])]
-        const texts = have.map((c) => c["text"])
+        const unused = have.map((c) => ({ text: c["text"], at: str(c["created_at"]) ?? "" }))
+          .sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : 0))
+        const times: Array<string> = []
         for (const c of comments) {
-          const at = texts.indexOf(c["text"])
+          const at = unused.findIndex((u) => u.text === c["text"])
           if (at < 0) missing("comments", idOf(c))
-          else texts.splice(at, 1)
+          else times.push(...unused.splice(at, 1).map((u) => u.at))
         }
-        if (texts.length > 0) problems.push(`items ${sourceItem}: the target holds ${texts.length} comment${texts.length === 1 ? "" : "s"} more than the archive`)
-        else if (have.map((c) => c["text"]).join("\u0000") !== comments.map((c) => c["text"]).join("\u0000") && have.length === comments.length) {
+        if (unused.length > 0) problems.push(`items ${sourceItem}: the target holds ${unused.length} comment${unused.length === 1 ? "" : "s"} more than the archive`)
+        else if (times.some((t, k) => k > 0 && t !== "" && (times[k - 1] ?? "") > t)) {
           problems.push(`items ${sourceItem}: comments are in another order than in the archive`)
         }
       }

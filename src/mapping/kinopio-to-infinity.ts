@@ -17,12 +17,22 @@
  * | tags                                      | "Tags" label values; one label per distinct name + colour       |
  * | connection type                           | reference attribute named after it, `settings.kinopioConnection` {kind "type", name, color} |
  * | connections without a type (current)      | a reference attribute per distinct name + colour, {kind "connection"} |
+ * | (the cards a connection ends at)          | the reference attribute's `settings.folderId`: see below         |
  * | connection                                | reference from its start card's item to its end card's item     |
  * | the account                               | one workspace and profile, placeholders (a restore uses the target's) |
  * | removed spaces and cards, connections to boxes, lists, lines, drawings, other fields | listed in `notCarried` |
  *
  * Order on the board: items by position (top to bottom, left to right), folders as the boxes
  * are listed ("Outside boxes" first).
+ *
+ * `settings.folderId` of a reference attribute: infinity.md shows a reference attribute's
+ * settings as `{"folderId": …}` (a folder of the board, dependency-order.md §1.2) and says no
+ * more: not that a reference must end at an item of that folder. Each reference attribute names
+ * the folder that holds most of the items its connections end at (a tie: the folder first in the
+ * board's order); one with no connection names the board's first folder; a board without folders
+ * gives none. Connections of one type that end in several folders stay on the one attribute:
+ * splitting them into one attribute per folder would make two Kinopio types of one on the way
+ * back, for a restriction the docs do not state.
  */
 import { COLLECTIONS } from "../archive/collections.ts"
 import type { Entity, NotRestored } from "../connector.ts"
@@ -292,7 +302,7 @@ export const kinopioToInfinity = (source: KinopioArchive): ToInfinity => {
 
     // --- connections → references -------------------------------------------------------------
     const references: Array<Entity> = []
-    const referenceAttributes: Array<Entity> = []
+    const referenceAttributes: Array<Record<string, unknown>> = [] // settings.folderId is set once the items have folders
     const referenceAttribute = (key: ReadonlyArray<unknown>, mark: ConnectionMark) => {
       const id = uuidFrom("attribute", spaceId, ...key)
       if (!referenceAttributes.some((a) => a["id"] === id)) {
@@ -397,6 +407,20 @@ export const kinopioToInfinity = (source: KinopioArchive): ToInfinity => {
     const attributeIds = attributes.map((a) => a["id"])
     const sortedFolders = [...folders.filter((f) => f["id"] === outside), ...folders.filter((f) => f["id"] !== outside)]
     out.folders.push(...sortedFolders.map((f, i) => ({ ...f, sort_order: STEP * (i + 1), attribute_ids: attributeIds })))
+
+    // Each reference attribute's folder: where most of its connections end.
+    const folderOfItem = new Map(items.map((i) => [i["id"], String(i["folder_id"])]))
+    const folderRank = new Map(sortedFolders.map((f, i) => [String(f["id"]), i]))
+    for (const a of referenceAttributes) {
+      const ends = new Map<string, number>()
+      for (const r of references) {
+        const folderId = r["attribute_id"] === a["id"] ? folderOfItem.get(r["to_item_id"]) : undefined
+        if (folderId !== undefined) ends.set(folderId, (ends.get(folderId) ?? 0) + 1)
+      }
+      const chosen = [...ends].sort(([f, n], [g, m]) => m - n || (folderRank.get(f) ?? 0) - (folderRank.get(g) ?? 0))[0]?.[0] ??
+        (sortedFolders[0] === undefined ? undefined : String(sortedFolders[0]["id"]))
+      if (chosen !== undefined) a["settings"] = { folderId: chosen, ...(a["settings"] as Entity) }
+    }
     out.attributes.push(...attributes)
     out.items.push(...items)
     out.references.push(...references)

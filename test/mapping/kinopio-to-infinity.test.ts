@@ -165,6 +165,40 @@ describe("kinopioToInfinity", () => {
     expect(out.notCarried).toContainEqual(expect.objectContaining({ collection: "connections", id: "legacy", field: "path" }))
   })
 
+  it("gives each reference attribute the folder most of its connections end in (settings.folderId, as infinity.md shows it)", () => {
+    const out = kinopioToInfinity(archive({
+      spaces: [space("s", {
+        boxes: [
+          { id: "left", name: "Left", x: 0, y: 0, resizeWidth: 300, resizeHeight: 300 },
+          { id: "right", name: "Right", x: 1000, y: 0, resizeWidth: 300, resizeHeight: 300 }
+        ]
+      })],
+      cards: [card("a", "s", { x: 10, y: 10 }), card("b", "s", { x: 1010, y: 10 }), card("c", "s", { x: 1010, y: 100 }), card("d", "s", { x: 5000, y: 5000 })],
+      connectionTypes: [
+        { id: "mostly right", spaceId: "s", name: "Right", color: "#f00" },
+        { id: "tie", spaceId: "s", name: "Tie", color: "#0f0" },
+        { id: "unused", spaceId: "s", name: "Unused", color: "#00f" }
+      ],
+      connections: [
+        { id: "1", spaceId: "s", startCardId: "a", endCardId: "b", connectionTypeId: "mostly right" },
+        { id: "2", spaceId: "s", startCardId: "a", endCardId: "c", connectionTypeId: "mostly right" },
+        { id: "3", spaceId: "s", startCardId: "b", endCardId: "a", connectionTypeId: "mostly right" },
+        { id: "4", spaceId: "s", startCardId: "a", endCardId: "b", connectionTypeId: "tie" },
+        { id: "5", spaceId: "s", startCardId: "b", endCardId: "a", connectionTypeId: "tie" }
+      ]
+    }))
+    const b = board(out)
+    const folder = (name: string) => b.folders.find((f) => f["name"] === name)!["id"]
+    const settings = (name: string) => b.attribute(name)!["settings"] as Entity
+    expect(settings("Right")).toEqual({ folderId: folder("Right"), kinopioConnection: { kind: "type", name: "Right", color: "#f00" } })
+    // A tie: the folder first on the board ("Outside boxes", then the boxes as listed).
+    expect(b.folders.map((f) => f["name"])).toEqual(["Outside boxes", "Left", "Right"])
+    expect(settings("Tie")["folderId"]).toBe(folder("Left"))
+    expect(settings("Unused")["folderId"]).toBe(folder("Outside boxes"))
+    // Every folderId names a folder of the board.
+    for (const a of b.attributes.filter((x) => x["type"] === "reference")) expect(b.folders.map((f) => f["id"])).toContain((a["settings"] as Entity)["folderId"])
+  })
+
   it("names a blank space, box or connection type as Infinity requires, and lists the space's name", () => {
     const out = kinopioToInfinity(archive({
       spaces: [space("s", { name: "  ", boxes: [{ id: "b", name: "", x: 0, y: 0, resizeWidth: 10, resizeHeight: 10 }] })]
