@@ -2,20 +2,18 @@
  * The write requests of an Infinity restore, as a service that follows the docs (and no more)
  * would see them, and a restore against a service that does not keep the ids Ferry sends.
  */
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { FetchHttpClient } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, TestContext } from "effect"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Redacted } from "effect"
 import { progressLayer } from "../../pipelines/progress.ts"
 import { archiveCollections, runRestore } from "../../pipelines/restore.ts"
 import { Infinity } from "../../src/infinity/client.ts"
 import { type InfinityTargetOptions, infinityTargetLayer, restoredId } from "../../src/infinity/restore.ts"
 import { INFINITY_SANDBOX_BASE_URL, type InfinitySandbox, infinitySandboxFetchLayer } from "../../src/infinity/sandbox.ts"
 import { RateBudgets } from "../../src/shared/rate-budget.ts"
-import { backupInfinitySandbox, infinityOnTestClock } from "../support/infinity-backup.ts"
+import { backupInfinitySandbox, demoArchiveForFile, infinityOnTestClock } from "../support/infinity-backup.ts"
 import { lines, tempDir } from "../support/kinopio-backup.ts"
 import { advancing } from "../support/time.ts"
 
@@ -83,17 +81,7 @@ const writes = (sent: ReadonlyArray<Sent>, method: string, pattern: RegExp) => s
 
 describe("restore infinity: the requests", () => {
   // One backup of the demo account for all of them (every sandbox starts from the same seed).
-  const shared = { dir: "", archive: "" }
-  beforeAll(async () => {
-    shared.dir = mkdtempSync(join(tmpdir(), "ferry-test-"))
-    shared.archive = await Effect.runPromise(
-      Effect.flatMap(infinityOnTestClock({ rateLimit: false }), (sandbox) => backupInfinitySandbox(sandbox, shared.dir)).pipe(
-        Effect.map((b) => b.archive),
-        Effect.provide(TestContext.TestContext)
-      )
-    )
-  })
-  afterAll(() => rmSync(shared.dir, { recursive: true, force: true }))
+  const shared = demoArchiveForFile()
 
   it.scoped("folders get sort_order as a number and no null color; items no sort_order; comments are listed oldest first", () =>
     Effect.gen(function*() {

@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto"
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Fiber, Layer, Redacted, Stream, TestContext } from "effect"
+import { describe, expect, it } from "@effect/vitest"
+import { Chunk, Deferred, Effect, Fiber, Layer, Redacted, Stream } from "effect"
 import { RestoreTarget } from "../../src/connector.ts"
 import { progressLayer } from "../../pipelines/progress.ts"
 import { migrate } from "../../pipelines/migrate.ts"
@@ -15,7 +14,7 @@ import { attachmentPath, InfinitySourceLive } from "../../src/infinity/connector
 import { type InfinityTargetOptions, infinityTargetLayer } from "../../src/infinity/restore.ts"
 import { INFINITY_SANDBOX_BASE_URL, type InfinitySandbox, infinitySandboxFetchLayer } from "../../src/infinity/sandbox.ts"
 import { RateBudgets } from "../../src/shared/rate-budget.ts"
-import { backupInfinitySandbox, infinityOnTestClock } from "../support/infinity-backup.ts"
+import { backupInfinitySandbox, demoArchiveForFile, infinityOnTestClock } from "../support/infinity-backup.ts"
 import { lines, tempDir } from "../support/kinopio-backup.ts"
 import { advancing } from "../support/time.ts"
 
@@ -369,17 +368,7 @@ describe("restore infinity", () => {
     }))
 
   // One backup of the demo account for all of them (every sandbox starts from the same seed).
-  const shared = { dir: "", archive: "" }
-  beforeAll(async () => {
-    shared.dir = mkdtempSync(join(tmpdir(), "ferry-test-"))
-    shared.archive = await Effect.runPromise(
-      Effect.flatMap(infinityOnTestClock({ rateLimit: false }), (sandbox) => backupInfinitySandbox(sandbox, shared.dir)).pipe(
-        Effect.map((b) => b.archive),
-        Effect.provide(TestContext.TestContext)
-      )
-    )
-  })
-  afterAll(() => rmSync(shared.dir, { recursive: true, force: true }))
+  const shared = demoArchiveForFile()
 
   // In the demo's order: 1-4 reads (account, workspaces, users, boards), 5-7 uploads, 8-13 boards,
   // 14-20 folders, 21-40 attributes, 41-47 folders' attribute_ids, 48-51 views, 52-66 items,

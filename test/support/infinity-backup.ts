@@ -1,7 +1,11 @@
 /** Backs up an in-process Infinity sandbox through Ferry's real client and pipeline, on the test clock. */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Effect, Layer, Redacted, TestClock } from "effect"
+import { afterAll, beforeAll } from "@effect/vitest"
+import { Effect, Layer, Redacted, TestClock, TestContext } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { backup } from "../../pipelines/backup.ts"
 import { progressLayer } from "../../pipelines/progress.ts"
 import { Infinity } from "../../src/infinity/client.ts"
@@ -73,3 +77,22 @@ export const walkApi = (sandbox: InfinitySandbox, path: string, query = "") =>
     }
     throw new Error("too many pages")
   }).pipe(Effect.provide(FetchHttpClient.layer), Effect.provide(infinitySandboxFetchLayer(sandbox)))
+
+/**
+ * One backup of the demo account for a whole test file, made before its tests and removed after
+ * them (every sandbox starts from the same seed): `archive` is its path once the tests run.
+ */
+export const demoArchiveForFile = () => {
+  const shared = { dir: "", archive: "" }
+  beforeAll(async () => {
+    shared.dir = mkdtempSync(join(tmpdir(), "ferry-test-"))
+    shared.archive = await Effect.runPromise(
+      Effect.flatMap(infinityOnTestClock({ rateLimit: false }), (sandbox) => backupInfinitySandbox(sandbox, shared.dir)).pipe(
+        Effect.map((b) => b.archive),
+        Effect.provide(TestContext.TestContext)
+      )
+    )
+  })
+  afterAll(() => rmSync(shared.dir, { recursive: true, force: true }))
+  return shared
+}
