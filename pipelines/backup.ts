@@ -11,16 +11,15 @@ import type { FileSystem, Path } from "@effect/platform"
 import { Clock, Data, Effect, Option, Stream } from "effect"
 import { acquireLock, type LockFailed, type LockHeld, type LockLost } from "../src/archive/lock.ts"
 import { type IndexedArchive, openIndexed } from "../src/archive/indexed.ts"
-import { findPrevious } from "../src/archive/previous.ts"
+import { type ArchiveOwner, findPrevious } from "../src/archive/previous.ts"
 import { isEmptyPolicy, type RetentionPolicy } from "../src/archive/retention.ts"
 import { openArchive } from "../src/archive/writer.ts"
 import { BackupSource, type Source } from "../src/connector.ts"
 import { type ArchiveCorrupt, type ArchiveWriteFailed, type ConnectorError, isRefusal } from "../src/errors.ts"
 import { heapGuard } from "../src/shared/heap.ts"
+import { scrubText } from "../src/shared/redact.ts"
 import { ProgressReporter } from "./progress.ts"
 import { pruneFolder } from "./prune.ts"
-import { scrubText } from "../src/shared/redact.ts"
-import type { ArchiveOwner } from "../src/archive/previous.ts"
 
 /** The previous archive broke while being copied from, after it had been checked. Exit 1. */
 export class PreviousArchiveFailed extends Data.TaggedError("PreviousArchiveFailed")<{
@@ -191,11 +190,13 @@ export const backup = (request: BackupRequest): Effect.Effect<
           ? Effect.as(warn(`retention not applied: no archive in ${folder} names account ${owner.account} at ${owner.apiUrl}`), null)
           : Effect.succeed({ kept: p.kept, removed: p.services.flatMap((g) => g.remove.map((r) => r.path)) })
       ),
-      Effect.catchTags({
-        PruneFailed: (e) => Effect.as(warn(`retention not applied: ${e.message}`), null),
-        LockLost: (e) => Effect.as(warn(`retention not applied: another Ferry run took over the lock ${e.path} after this archive was published; nothing was removed`), null),
-        LockFailed: (e) => Effect.as(warn(`retention not applied: ${e.message}`), null)
-      })
+      Effect.catchAll((e) =>
+        Effect.as(
+          warn(`retention not applied: ${
+            e._tag === "LockLost" ? `another Ferry run took over the lock ${e.path} after this archive was published; nothing was removed` : e.message
+          }`),
+          null
+        ))
     )
     const stats = yield* spent
     return {

@@ -11,8 +11,8 @@
  * `files` lists every member except `manifest.json`; `counts` has one entry per data file, equal
  * to its number of lines. An incremental backup adds `carriedOver`: which entities were copied
  * from an earlier archive instead of fetched, and from which one (the archive stays complete on
- * its own: the copies are in it), and `fetchAgain` names what it holds only in part. Decoding ignores keys it does not know, so a later minor addition
- * does not make an archive unreadable.
+ * its own: the copies are in it), and `fetchAgain` names what it holds only in part. Decoding
+ * ignores keys it does not know, so a later minor addition does not make an archive unreadable.
  */
 import { Either, ParseResult, Schema } from "effect"
 

@@ -19,7 +19,6 @@ export interface ArchiveOwner {
  * The newest archive in `folder` written for this service, account and API, with its manifest;
  * none when there is none. An archive whose manifest cannot be read is passed over.
  */
-
 export const findPrevious = (
   folder: string,
   source: ArchiveOwner

@@ -94,30 +94,34 @@ interface Existing {
 const isAbsent = (e: ConnectorError) => e._tag === "ServiceError" && (e.reason === "NotFound" || e.reason === "Forbidden")
 
 /**
- * The spaces of these ids the target holds (up to SPACES_PER_REQUEST ids). Our sandbox, like
+ * The spaces of these ids the target holds, SPACES_PER_REQUEST to a request (a stream: full
+ * spaces, cards and all, are not all held at once). Our sandbox, like
  * Kinopio's client expects, leaves unknown ids out of `/space/multiple`; a service following the
  * docs may instead refuse the whole request with 404 (or 403) when one id is unknown. A refused
  * batch says nothing about the other ids in it, so each is then asked alone (`GET /space/:id`),
  * a 404 or 403 meaning that one is absent: a space that exists is never taken for missing, which
  * would cost a 409 per entity of it on the way (ids are kept, so never a duplicate).
  */
-const findSpaces = (client: KinopioClient, ids: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<Entity>, ConnectorError> =>
-  client.spaces(ids).pipe(
-    Effect.map((found) => found.value),
-    Effect.catchIf(isAbsent, () =>
-      Effect.forEach(ids, (id) =>
-        client.space(id).pipe(
-          Effect.map((found): ReadonlyArray<Entity> => [found.value]),
-          Effect.catchIf(isAbsent, () => Effect.succeed([] as ReadonlyArray<Entity>))
-        )).pipe(Effect.map((each) => each.flat())))
-  )
+const findSpaces = (client: KinopioClient, ids: ReadonlyArray<string>): Stream.Stream<Entity, ConnectorError> => {
+  const batch = (some: ReadonlyArray<string>) =>
+    client.spaces(some).pipe(
+      Effect.map((found) => found.value),
+      Effect.catchIf(isAbsent, () =>
+        Effect.forEach(some, (id) =>
+          client.space(id).pipe(
+            Effect.map((found): ReadonlyArray<Entity> => [found.value]),
+            Effect.catchIf(isAbsent, () => Effect.succeed([] as ReadonlyArray<Entity>))
+          )).pipe(Effect.map((each) => each.flat())))
+    )
+  const batches = Array.from({ length: Math.ceil(ids.length / SPACES_PER_REQUEST) }, (_, i) => ids.slice(i * SPACES_PER_REQUEST, (i + 1) * SPACES_PER_REQUEST))
+  return Stream.fromIterable(batches).pipe(Stream.mapEffect(batch), Stream.flattenIterables)
+}
 
 const readExisting = (client: KinopioClient, targetSpaceIds: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const existing: Existing = { spaces: new Set(), children: new Set(), removedCards: new Set(), removedSpaces: new Set() }
-    for (let i = 0; i < targetSpaceIds.length; i += SPACES_PER_REQUEST) {
-      const found = yield* findSpaces(client, targetSpaceIds.slice(i, i + SPACES_PER_REQUEST))
-      for (const space of found) {
+    yield* Stream.runForEach(findSpaces(client, targetSpaceIds), (space) =>
+      Effect.sync(() => {
         existing.spaces.add(idOf(space))
         if (space["isRemoved"] === true) existing.removedSpaces.add(idOf(space))
         for (const key of ["cards", "connections", "connectionTypes"]) {
@@ -128,8 +132,7 @@ const readExisting = (client: KinopioClient, targetSpaceIds: ReadonlyArray<strin
             if (key === "cards" && e["isRemoved"] === true) existing.removedCards.add(idOf(e))
           }
         }
-      }
-    }
+      }))
     // Removed cards are not in a space's record: only their own route lists them.
     for (const spaceId of existing.spaces) {
       const removed = yield* client.removedCards(spaceId).pipe(
@@ -306,6 +309,11 @@ export const makeKinopioTarget = (client: KinopioClient): Target => {
       })
     )
 
+  /** The archive's spaces the target does not hold yet, as sent. */
+  const newSpaces = ({ account: acct, existing, known }: Steps): ReadonlyArray<Pending> =>
+    known.spaces.filter((s) => !existing.spaces.has(targetId(acct, "space", idOf(s))))
+      .map((s) => ({ body: spaceBody(acct, known, s), source: idOf(s) }))
+
   const cardsOf = (archive: ArchiveCollections, steps: Steps) =>
     Stream.concat(
       pending(archive, steps, "cards", (e) => cardBody(steps.account, steps.known, e)),
@@ -386,9 +394,8 @@ export const makeKinopioTarget = (client: KinopioClient): Target => {
     Stream.unwrap(Effect.gen(function*() {
       const steps = yield* prepare(archive)
       const { account: acct, existing, known } = steps
-      const newSpaces = known.spaces.map((s): Pending => ({ body: spaceBody(acct, known, s), source: idOf(s) }))
-        .filter((s) => !existing.spaces.has(String(s.body["id"])))
-      const spacesStep = step("spaces", "space", SPACE_BATCH, Stream.fromIterable(newSpaces), known.spaces.length - newSpaces.length)
+      const spaces = newSpaces(steps)
+      const spacesStep = step("spaces", "space", SPACE_BATCH, Stream.fromIterable(spaces), known.spaces.length - spaces.length)
       const typesStep = step("connectionTypes", "connection-type", BATCH_ENTITIES, pending(archive, steps, "connectionTypes", (e) => typeBody(acct, known, e)), 0)
       const cardsStep = step("cards", "card", BATCH_ENTITIES, cardsOf(archive, steps), 0)
       const connectionsStep = step("connections", "connection", BATCH_ENTITIES, pending(archive, steps, "connections", (e) => connectionBody(acct, known, e)), 0)
@@ -423,9 +430,7 @@ export const makeKinopioTarget = (client: KinopioClient): Target => {
       const { account: acct, existing, known } = steps
       const count = <E, R>(s: Stream.Stream<Pending, E, R>, size: number) =>
         s.pipe(batches(size), Stream.runFold({ entities: 0, requests: 0 }, (acc, b) => ({ entities: acc.entities + b.length, requests: acc.requests + 1 })))
-      const newSpaces = known.spaces.filter((s) => !existing.spaces.has(targetId(acct, "space", idOf(s))))
-        .map((s): Pending => ({ body: spaceBody(acct, known, s), source: idOf(s) }))
-      const spaces = yield* count(Stream.fromIterable(newSpaces), SPACE_BATCH)
+      const spaces = yield* count(Stream.fromIterable(newSpaces(steps)), SPACE_BATCH)
       const types = yield* count(pending(archive, steps, "connectionTypes", (e) => typeBody(acct, known, e)), BATCH_ENTITIES)
       const cards = yield* count(cardsOf(archive, steps), BATCH_ENTITIES)
       const connections = yield* count(pending(archive, steps, "connections", (e) => connectionBody(acct, known, e)), BATCH_ENTITIES)
@@ -451,9 +456,7 @@ export const makeKinopioTarget = (client: KinopioClient): Target => {
       const acct = yield* account
       const ids = known.spaces.map((s) => targetId(acct, "space", idOf(s)))
       const found = new Map<string, Entity>()
-      for (let i = 0; i < ids.length; i += SPACES_PER_REQUEST) {
-        for (const space of yield* findSpaces(client, ids.slice(i, i + SPACES_PER_REQUEST))) found.set(idOf(space), space)
-      }
+      yield* Stream.runForEach(findSpaces(client, ids), (space) => Effect.sync(() => void found.set(idOf(space), space)))
       const problems: Array<string> = []
       const children = new Map<string, Entity>()
       for (const space of found.values()) {

@@ -411,12 +411,17 @@ export const kinopioToInfinity = (source: KinopioArchive): ToInfinity => {
     // Each reference attribute's folder: where most of its connections end.
     const folderOfItem = new Map(items.map((i) => [i["id"], String(i["folder_id"])]))
     const folderRank = new Map(sortedFolders.map((f, i) => [String(f["id"]), i]))
+    // Per attribute, how many of its references end in each folder.
+    const endsOf = new Map<unknown, Map<string, number>>()
+    for (const r of references) {
+      const folderId = folderOfItem.get(r["to_item_id"])
+      if (folderId === undefined) continue
+      const ends = endsOf.get(r["attribute_id"]) ?? new Map<string, number>()
+      ends.set(folderId, (ends.get(folderId) ?? 0) + 1)
+      endsOf.set(r["attribute_id"], ends)
+    }
     for (const a of referenceAttributes) {
-      const ends = new Map<string, number>()
-      for (const r of references) {
-        const folderId = r["attribute_id"] === a["id"] ? folderOfItem.get(r["to_item_id"]) : undefined
-        if (folderId !== undefined) ends.set(folderId, (ends.get(folderId) ?? 0) + 1)
-      }
+      const ends = endsOf.get(a["id"]) ?? new Map<string, number>()
       const chosen = [...ends].sort(([f, n], [g, m]) => m - n || (folderRank.get(f) ?? 0) - (folderRank.get(g) ?? 0))[0]?.[0] ??
         (sortedFolders[0] === undefined ? undefined : String(sortedFolders[0]["id"]))
       if (chosen !== undefined) a["settings"] = { folderId: chosen, ...(a["settings"] as Entity) }
