@@ -15,6 +15,7 @@ import { INFINITY_SANDBOX_BASE_URL, type InfinitySandbox, infinitySandboxFetchLa
 import { RateBudgets } from "../../src/shared/rate-budget.ts"
 import { backupInfinitySandbox, demoArchiveForFile, infinityOnTestClock } from "../support/infinity-backup.ts"
 import { lines, tempDir } from "../support/kinopio-backup.ts"
+import { wrappedFetchLayer } from "../support/fetch.ts"
 import { advancing } from "../support/time.ts"
 
 type Entity = Record<string, unknown>
@@ -38,30 +39,26 @@ const filteredFetch = (
     readonly response?: (method: string, url: URL, body: unknown) => unknown
   } = {}
 ) =>
-  Layer.effect(
-    FetchHttpClient.Fetch,
-    Effect.map(FetchHttpClient.Fetch, (fetch) =>
-      (async (input: RequestInfo | URL, init?: RequestInit) => {
-        const request = new Request(input, init)
-        const url = new URL(request.url)
-        const method = request.method
-        const isJson = (request.headers.get("content-type") ?? "").includes("application/json")
-        let body: unknown = undefined
-        let forward = request
-        if (isJson && method !== "GET") {
-          body = JSON.parse(await request.text())
-          if (hooks.request !== undefined) body = hooks.request(method, url.pathname, body)
-          forward = new Request(request.url, { method, headers: request.headers, body: JSON.stringify(body) })
-        }
-        sent.push({ method, path: url.pathname, query: url.searchParams, body })
-        const response = await fetch(forward)
-        if (hooks.response === undefined || !(response.headers.get("content-type") ?? "").includes("application/json")) return response
-        const answer = hooks.response(method, url, await response.json())
-        const headers = new Headers(response.headers)
-        headers.delete("content-length")
-        return new Response(JSON.stringify(answer), { status: response.status, headers })
-      }) as typeof globalThis.fetch)
-  ).pipe(Layer.provide(infinitySandboxFetchLayer(sandbox)))
+  wrappedFetchLayer(infinitySandboxFetchLayer(sandbox), (fetch) => async (input, init) => {
+    const request = new Request(input, init)
+    const url = new URL(request.url)
+    const method = request.method
+    const isJson = (request.headers.get("content-type") ?? "").includes("application/json")
+    let body: unknown = undefined
+    let forward = request
+    if (isJson && method !== "GET") {
+      body = JSON.parse(await request.text())
+      if (hooks.request !== undefined) body = hooks.request(method, url.pathname, body)
+      forward = new Request(request.url, { method, headers: request.headers, body: JSON.stringify(body) })
+    }
+    sent.push({ method, path: url.pathname, query: url.searchParams, body })
+    const response = await fetch(forward)
+    if (hooks.response === undefined || !(response.headers.get("content-type") ?? "").includes("application/json")) return response
+    const answer = hooks.response(method, url, await response.json())
+    const headers = new Headers(response.headers)
+    headers.delete("content-length")
+    return new Response(JSON.stringify(answer), { status: response.status, headers })
+  })
 
 const restore = (sandbox: InfinitySandbox, archive: string, options: InfinityTargetOptions, fetchLayer: Layer.Layer<FetchHttpClient.Fetch>) =>
   Effect.flatMap(archiveCollections(archive, "infinity"), (collections) =>

@@ -11,6 +11,7 @@ import { KinopioTargetLive, targetId } from "../../src/kinopio/restore.ts"
 import { type KinopioSandbox, SANDBOX_BASE_URL, sandboxFetchLayer } from "../../src/kinopio/sandbox.ts"
 import { RateBudgets } from "../../src/shared/rate-budget.ts"
 import { backupSandbox, direct, lines, sandboxOnTestClock, tempDir } from "../support/kinopio-backup.ts"
+import { wrappedFetchLayer } from "../support/fetch.ts"
 import { advancing } from "../support/time.ts"
 
 type Entity = Record<string, unknown>
@@ -180,17 +181,13 @@ interface Exchange {
 
 /** Ferry's fetch into the sandbox through `rule`, which may answer in its place as a stricter service would; every exchange logged. */
 const ruled = (sandbox: KinopioSandbox, log: Array<Exchange>, rule: (request: Request, body: string, forward: Forward) => Promise<Response>) =>
-  Layer.effect(
-    FetchHttpClient.Fetch,
-    Effect.map(FetchHttpClient.Fetch, (fetch) =>
-      (async (input: RequestInfo | URL, init?: RequestInit) => {
-        const request = new Request(input, init)
-        const body = request.method === "GET" ? "" : await request.clone().text()
-        const response = await rule(request, body, (r) => fetch(r))
-        log.push({ route: `${request.method} ${new URL(request.url).pathname}`, status: response.status, bytes: Buffer.byteLength(body) })
-        return response
-      }) as typeof globalThis.fetch)
-  ).pipe(Layer.provide(sandboxFetchLayer(sandbox)))
+  wrappedFetchLayer(sandboxFetchLayer(sandbox), (fetch) => async (input, init) => {
+    const request = new Request(input, init)
+    const body = request.method === "GET" ? "" : await request.clone().text()
+    const response = await rule(request, body, (r) => fetch(r))
+    log.push({ route: `${request.method} ${new URL(request.url).pathname}`, status: response.status, bytes: Buffer.byteLength(body) })
+    return response
+  })
 
 const answer = (status: number, message: string) =>
   new Response(JSON.stringify({ message }), { status, headers: { "content-type": "application/json" } })

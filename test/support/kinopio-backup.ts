@@ -1,5 +1,5 @@
 /** Backs up an in-process Kinopio sandbox through Ferry's real client and pipeline, on the test clock. */
-import { FetchHttpClient, FileSystem, HttpApp, HttpClient, HttpClientRequest } from "@effect/platform"
+import { FetchHttpClient, FileSystem, HttpClient, HttpClientRequest } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Layer, Redacted, Stream, TestClock } from "effect"
 import { backup } from "../../pipelines/backup.ts"
@@ -11,6 +11,7 @@ import { KinopioSourceLive } from "../../src/kinopio/connector.ts"
 import { type KinopioSandbox, type KinopioSandboxOptions, makeKinopioSandbox, SANDBOX_BASE_URL, sandboxFetchLayer } from "../../src/kinopio/sandbox.ts"
 import { demoSeed } from "../../src/kinopio/sandbox-seed.ts"
 import { RateBudgets } from "../../src/shared/rate-budget.ts"
+import { wrappedFetchLayer } from "./fetch.ts"
 import { advancing } from "./time.ts"
 
 /** A demo sandbox whose clock is the TestClock, with the documented rate limit unless told otherwise. */
@@ -35,10 +36,7 @@ export const backupSandbox = (
   const wrap = options.wrapFetch
   const fetchLayer = wrap === undefined
     ? sandboxFetchLayer(sandbox)
-    : Layer.sync(FetchHttpClient.Fetch, () => {
-      const handler = wrap(HttpApp.toWebHandler(sandbox.app))
-      return ((input: RequestInfo | URL, init?: RequestInit) => handler(new Request(input, init))) as typeof globalThis.fetch
-    })
+    : wrappedFetchLayer(sandboxFetchLayer(sandbox), (fetch) => (input, init) => wrap((r) => fetch(r))(new Request(input, init)))
   const source = KinopioSourceLive.pipe(
     Layer.provide(Kinopio.layer({ baseUrl: SANDBOX_BASE_URL, apiKey: Redacted.make(apiKey), budget: 0.9 })),
     Layer.provide(FetchHttpClient.layer),
